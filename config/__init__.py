@@ -1,1 +1,6 @@
-"""aion.config."""
+"""aion.config: settings (YAML + ``AION_*`` env) and the Redis key layout."""
+
+from aion.config.redis_keys import KeyLayout, RedisKey
+from aion.config.settings import ConfigError, Settings
+
+__all__ = ["ConfigError", "KeyLayout", "RedisKey", "Settings"]
