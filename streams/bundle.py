@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
 from aion.streams.batch import read_frame_batch
 from aion.streams.codec import FRAME_MAX_PACKETS, CodecError, join_frame, read_frame
 

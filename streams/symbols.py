@@ -17,10 +17,12 @@ Decisions (see also ``parse_symbol``):
 * F&O tradingsymbols are parsed from the right (suffix, strike, expiry code, underlying) so
   underlyings containing digits, ``&`` or ``-`` (``NIFTYNXT50``, ``M&M``, ``BAJAJ-AUTO``) work.
 * Weekly codes whose month is a digit (``NIFTY2511819500CE``) are ambiguous when the underlying
-  itself ends in digits: ``NIFTY25`` + ``11819`` + ``500`` is also well formed. The split with the
-  fewest digits in the underlying wins, unless a longer underlying is listed in
-  ``DIGIT_UNDERLYINGS`` (``NIFTYNXT50``...). ``format_option_symbol`` refuses to produce a symbol
-  that would not parse back to what was asked for.
+  itself ends in digits: ``NIFTY25`` + ``11819`` + ``500`` is also well formed. So in that form
+  the underlying is everything before the trailing digit run, except that an underlying listed
+  in ``DIGIT_UNDERLYINGS`` (``NIFTYNXT50``, ``SENSEX50``) may end in digits and then wins.
+  Weekly symbols of unlisted digit-ending underlyings are rejected rather than guessed, and
+  ``format_option_symbol`` refuses to produce a symbol that would not parse back to what was
+  asked for. Monthly codes have letters and are never ambiguous.
 * ``ParsedSymbol.underlying`` is the bare underlying name (``"NIFTY"``) for F&O and the
   tradingsymbol itself for equities and indices.
 """
@@ -113,7 +115,7 @@ _WEEKLY_LETTER_RE: Final = re.compile(
     r"(?P<u>.+)(?P<yy>[0-9]{2})(?P<m>[OND])(?P<dd>[0-9]{2})" + _STRIKE
 )
 # Everything up to the trailing digit run, the run itself, and an optional strike fraction.
-_WEEKLY_DIGIT_RE: Final = re.compile(r"(?P<head>.*[^0-9])?(?P<digits>[0-9]+)(?P<frac>\.[0-9]+)?")
+_WEEKLY_DIGIT_RE: Final = re.compile(r"(?P<head>.*[^0-9.])?(?P<digits>[0-9]+)(?P<frac>\.[0-9]+)?")
 
 
 class SymbolError(ValueError):
@@ -304,6 +306,10 @@ def _parse_fno(
     # Each split puts YY M DD (5 digits) at `split`, leaving at least one strike digit.
     for split in range(len(digits) - 5):
         underlying = head + digits[:split]
+        # Only listed underlyings may take digits from the run: guessing would turn an
+        # invalid date such as NIFTY25229... (Feb 29, 2025) into a valid-looking NIFTY25.
+        if split and underlying not in digit_underlyings:
+            continue
         yy, m, dd, strike = (
             digits[split : split + 2],
             digits[split + 2],
@@ -318,7 +324,7 @@ def _parse_fno(
             _strike(symbol, strike)
         except SymbolError:
             continue
-        if not underlying or _UNDERLYING_RE.fullmatch(underlying) is None:
+        if _UNDERLYING_RE.fullmatch(underlying) is None:
             continue
         candidates.append((underlying, year, month, day, strike))
     if not candidates:
@@ -327,8 +333,8 @@ def _parse_fno(
             # (weekly codes have at most one letter, and no weekly split fitted either).
             raise SymbolError(symbol, "bad_month", monthly["mon"])
         raise SymbolError(symbol, "no_expiry", "no valid YYMDD weekly code before the strike")
-    preferred = [c for c in candidates if c[0] in digit_underlyings]
-    return option(*(preferred or candidates)[0])
+    # A listed digit underlying beats the plain split (NIFTYNXT50 over NIFTYNXT + 50...).
+    return option(*candidates[-1])
 
 
 def _year(yy: str) -> int:
@@ -429,7 +435,7 @@ def format_future_symbol(underlying: str, expiry: date) -> str:
     Raises:
         SymbolError: If the underlying is malformed or the year is outside 2000-2099.
     """
-    underlying = underlying.upper()
+    underlying = _underlying(underlying, underlying.upper())
     text = f"{underlying}{_yy(underlying, expiry)}{_MONTHS[expiry.month - 1]}FUT"
     _check_round_trip(text, underlying, expiry, None, None, weekly=False)
     return text
@@ -460,7 +466,7 @@ def format_option_symbol(
         SymbolError: If an argument is invalid, or the result would parse back differently
             (an underlying ending in digits not listed in ``DIGIT_UNDERLYINGS``).
     """
-    underlying, option_type = underlying.upper(), option_type.upper()
+    underlying, option_type = _underlying(underlying, underlying.upper()), option_type.upper()
     if option_type not in ("CE", "PE"):
         raise SymbolError(option_type, "bad_option_type")
     strike_text = _format_strike(strike)
@@ -503,7 +509,10 @@ def _check_round_trip(
     weekly: bool,
 ) -> None:
     """Raise unless ``text`` parses back to exactly the requested fields."""
-    parsed = parse_symbol(f"NFO:{text}")  # raises SymbolError for a bad underlying
+    try:
+        parsed = parse_symbol(f"NFO:{text}")
+    except SymbolError as err:
+        raise SymbolError(text, "ambiguous", f"would not parse back: {err.reason}") from None
     expected = (
         underlying,
         expiry.year,
