@@ -186,6 +186,8 @@ def kafka_ready(bootstrap: str, timeout: float = 2.0) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
     async def probe() -> bool:
+        # Refused connections are expected while the broker boots; don't log them as errors.
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
         admin = AIOKafkaAdminClient(
             bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000)
         )
@@ -196,6 +198,7 @@ def kafka_ready(bootstrap: str, timeout: float = 2.0) -> bool:
         finally:
             with contextlib.suppress(Exception):
                 await admin.close()
+            logging.getLogger("aiokafka").setLevel(logging.NOTSET)
 
     return asyncio.run(probe())
 

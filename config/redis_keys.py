@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -103,6 +104,23 @@ class KeyLayout:
     def db(self, kind: str) -> int:
         """Database number of a key kind."""
         return self.specs[kind].db
+
+
+def url_for_db(url: str, db: int) -> str:
+    """The Redis URL ``url`` pointed at database ``db``.
+
+    redis-py lets a ``/N`` path in the URL override a ``db=`` argument, so the mirror
+    and every reader select databases by rewriting the URL instead.
+
+    Args:
+        url: ``redis://host:port[/N]`` (query and credentials kept).
+        db: Database number from the key layout.
+
+    Returns:
+        The rewritten URL.
+    """
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
 
 
 @lru_cache(maxsize=4)

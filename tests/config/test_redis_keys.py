@@ -32,3 +32,10 @@ def test_databases_match_critical_schema() -> None:
     assert layout.databases == {
         "system": 0, "realtime": 1, "analytics": 2, "validator": 3, "indicators": 5,
     }
+
+
+def test_url_for_db_overrides_path() -> None:
+    from aion.config import url_for_db
+
+    assert url_for_db("redis://127.0.0.1:6379/0", 5) == "redis://127.0.0.1:6379/5"
+    assert url_for_db("redis://u:p@h:1", 2) == "redis://u:p@h:1/2"

@@ -1,0 +1,331 @@
+"""The Faust app: the fused per-instrument agent, the Redis mirror and web views.
+
+Topology (DESIGN.md)::
+
+    aion.ticks.raw (bundles) ─> ticks agent ─┬─> instrument-state table (changelog)
+                                             ├─> aion.bars.1m, aion.volume.buckets
+                                             └─> aion.deadletter
+    bars, buckets, state changelog ─> mirror agent ─> Redis (config/redis_keys.yaml)
+
+The ticks agent handles one bundle per event and writes every touched table key once,
+inside the event's iteration, so each changelog write lands in the bundle's partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+from aion.agents.mirror import RedisMirror
+from aion.config import KeyLayout, Settings
+from aion.streams.batch import ERROR_REASONS
+from aion.streams.bundle import BundleError, decode_bundle, decode_bundle_batch, partition_for_token
+from aion.streams.instruments import Instrument, InstrumentMaster
+from aion.streams.topics import TopicNames
+from aion.tables.engine import END_OF_STREAM_NS, BundleOutcome, apply_bundle, flush_states
+from aion.tables.instrument_state import (
+    InstrumentState,
+    open_bar,
+    open_buckets,
+    session_fields,
+)
+
+log = logging.getLogger(__name__)
+
+STATE_TABLE = "instrument-state"
+
+
+def token_key(token: int) -> bytes:
+    """Table/topic key of an instrument token."""
+    return str(token).encode()
+
+
+@dataclass
+class EngineStats:
+    """Per-worker counters, shown by the ``/aion/stats/`` web view."""
+
+    bundles: int = 0
+    packets: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    bars: int = 0
+    buckets: int = 0
+    deadletters: Counter[str] = field(default_factory=Counter)
+    mirrored: int = 0
+    redis_retries: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe view."""
+        return {
+            "bundles": self.bundles, "packets": self.packets, "applied": self.applied,
+            "duplicates": self.duplicates, "bars": self.bars, "buckets": self.buckets,
+            "deadletters": dict(self.deadletters),
+            "deadletters_total": sum(self.deadletters.values()),
+            "mirrored": self.mirrored, "redis_retries": self.redis_retries,
+        }
+
+
+class InstrumentDirectory:
+    """Token -> instrument, from the compacted ``aion.instruments`` topic.
+
+    Every worker holds the whole master (a GlobalTable's semantics). It is loaded from
+    the topic before the worker starts and then tailed for changes. Faust's own
+    GlobalTable is not used: with it the partition assignor never completes the first
+    rebalance (faust-streaming #283, robinhood/faust #507), so no agent would run.
+    """
+
+    def __init__(self) -> None:
+        self._by_token: dict[int, Instrument] = {}
+        self._next_offset = 0
+
+    def __len__(self) -> int:
+        return len(self._by_token)
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        """Apply one compacted-topic record (a None value deletes the instrument)."""
+        if key is None:
+            return
+        token = int(key)
+        if value is None:
+            self._by_token.pop(token, None)
+            return
+        master = InstrumentMaster.from_records([(key.decode(), json.loads(value))], strict=False)
+        inst = master.get(token)
+        if inst is None:
+            log.warning("ignoring bad instrument record for key %r: %s", key,
+                        master.rejected[0].reason if master.rejected else "?")
+            return
+        self._by_token[token] = inst
+
+    async def load(self, bootstrap: str, topic: str) -> None:
+        """Read the topic from the beginning to its current end."""
+        from aion.streams.topics import read_all
+
+        records = await read_all(bootstrap, topic)
+        for _, offset, key, value in records:
+            self.apply(key, value)
+            self._next_offset = offset + 1
+        log.info("instrument master: %d instruments from %s", len(self), topic)
+
+    async def follow(self, bootstrap: str, topic: str) -> None:
+        """Tail the topic forever, applying changes (runs as a Faust task)."""
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            tp = TopicPartition(topic, 0)
+            consumer.assign([tp])
+            consumer.seek(tp, self._next_offset)
+            async for rec in consumer:
+                self.apply(rec.key, rec.value)
+                self._next_offset = rec.offset + 1
+        finally:
+            await consumer.stop()
+
+    def get(self, token: int) -> Instrument | None:
+        """The instrument of ``token`` or None when the master does not list it."""
+        return self._by_token.get(token)
+
+    def known(self, token: int) -> bool:
+        """Whether the master lists ``token``."""
+        return token in self._by_token
+
+
+def session_snapshot(inst: Instrument, st: InstrumentState) -> bytes:
+    """The ``aion.sessions`` record of one instrument: session hash and open buckets.
+
+    Args:
+        inst: The instrument.
+        st: Its state after a bundle.
+
+    Returns:
+        Compact JSON bytes.
+    """
+    doc = {
+        "symbol": inst.symbol,
+        "tradingsymbol": inst.tradingsymbol,
+        "token": st.token,
+        "session": session_fields(st),
+        "open_buckets": [b.to_dict() for b in open_buckets(st)],
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
+    """Build the Faust app with its topics, tables, agents and web views.
+
+    Args:
+        settings: Resolved settings (partitions, topic prefix, worker timings, web).
+        bootstrap: Kafka bootstrap address.
+        redis_url: Redis URL for the mirror.
+
+    Returns:
+        The app, ready for ``faust.Worker``.
+    """
+    names = TopicNames(settings.topic_prefix)
+    app_id = names.app_id(settings.get("app_id", "aion"))
+    partitions = settings.partitions
+    w = settings.get
+    datadir = settings.cache_dir / "faust" / app_id
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        app_id,
+        broker=f"kafka://{bootstrap}",
+        store="memory://",
+        topic_partitions=partitions,
+        topic_replication_factor=int(settings.get("replicas", 1)),
+        broker_session_timeout=float(w("worker.session_timeout_s", 10)),
+        broker_heartbeat_interval=float(w("worker.heartbeat_interval_s", 1)),
+        broker_rebalance_timeout=float(w("worker.rebalance_timeout_s", 10)),
+        broker_commit_interval=float(w("worker.commit_interval_s", 1.0)),
+        table_standby_replicas=int(w("worker.table_standby_replicas", 0)),
+        stream_recovery_delay=0.0,
+        web_enabled=bool(w("web.enabled", True)),
+        web_host=str(w("web.host", "127.0.0.1")),
+        web_port=int(w("web.port", 6066)),
+        datadir=str(datadir),
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+           "value_serializer": "raw"}
+    ticks_topic = app.topic(names.ticks_raw, partitions=partitions, **raw)
+    bars_topic = app.topic(names.bars_1m, partitions=partitions, **raw)
+    buckets_topic = app.topic(names.volume_buckets, partitions=partitions, **raw)
+    sessions_topic = app.topic(names.sessions, partitions=partitions, **raw)
+    dead_topic = app.topic(names.deadletter, partitions=partitions, **raw)
+
+    # Tables take their (raw) serializers from the app defaults above.
+    table_types = {"key_type": bytes, "value_type": bytes}
+    state = app.Table(STATE_TABLE, partitions=partitions, **table_types)
+    directory = InstrumentDirectory()
+    asyncio.run(directory.load(bootstrap, names.instruments))
+
+    @app.task
+    async def follow_instruments() -> None:
+        """Keep the instrument master current while the worker runs."""
+        await directory.follow(bootstrap, names.instruments)
+    stats = EngineStats()
+    app.aion_stats = stats  # type: ignore[attr-defined]
+
+    def lookup(token: int) -> InstrumentState | None:
+        data = state.get(token_key(token))
+        return None if data is None else InstrumentState.from_bytes(data)
+
+    async def publish(outcome: BundleOutcome, partition: int, offset: int,
+                      packets: list[bytes] | None, recv_ns: Any) -> None:
+        # Table writes first (inside this event's iteration: changelog partition = source).
+        for token, st in outcome.touched.items():
+            state[token_key(token)] = st.to_bytes()
+            inst = directory.get(token)
+            if inst is not None:
+                await sessions_topic.send(key=inst.symbol.encode(),
+                                          value=session_snapshot(inst, st))
+        for bar in outcome.bars:
+            inst = directory.get(bar.token)
+            doc = bar.to_dict() | {"symbol": inst.symbol if inst else None}
+            await bars_topic.send(key=(doc["symbol"] or str(bar.token)).encode(),
+                                  value=json.dumps(doc, separators=(",", ":")).encode())
+        for bucket in outcome.buckets:
+            inst = directory.get(bucket.token)
+            doc = bucket.to_dict() | {"symbol": inst.symbol if inst else None,
+                                      "tradingsymbol": inst.tradingsymbol if inst else None}
+            await buckets_topic.send(key=(doc["symbol"] or str(bucket.token)).encode(),
+                                     value=json.dumps(doc, separators=(",", ":")).encode())
+        for rej in outcome.rejects:
+            doc = {
+                "reason": rej.reason, "token": rej.token, "partition": partition,
+                "offset": offset, "index": rej.index,
+                "recv_ns": int(recv_ns[rej.index]) if recv_ns is not None else None,
+                "packet_b64": base64.b64encode(packets[rej.index]).decode()
+                if packets is not None else None,
+            }
+            stats.deadletters[rej.reason.split(":")[0]] += 1
+            await dead_topic.send(key=str(rej.token).encode(),
+                                  value=json.dumps(doc, separators=(",", ":")).encode())
+        stats.applied += outcome.applied
+        stats.duplicates += outcome.duplicates
+        stats.bars += len(outcome.bars)
+        stats.buckets += len(outcome.buckets)
+
+    @app.agent(ticks_topic, name="ticks")
+    async def ticks_agent(stream: faust.StreamT) -> None:
+        """Decode each bundle whole and apply it to the states of the instruments it touches."""
+        async for event in stream.events():
+            msg = event.message
+            data: bytes = event.value
+            stats.bundles += 1
+            try:
+                rows, recv_ns = decode_bundle_batch(data)
+            except BundleError as exc:
+                stats.deadletters["bad_bundle"] += 1
+                await dead_topic.send(key=b"bundle", value=json.dumps({
+                    "reason": f"bad_bundle:{exc}", "partition": msg.partition,
+                    "offset": msg.offset, "packet_b64": base64.b64encode(data).decode(),
+                }).encode())
+                continue
+            if len(rows) == 0:
+                # End-of-stream marker: close what is open in this partition.
+                mine = {}
+                for key, value in list(state.items()):
+                    token = int(key)
+                    if partition_for_token(token, partitions) == msg.partition:
+                        mine[token] = InstrumentState.from_bytes(value)
+                await publish(flush_states(mine, END_OF_STREAM_NS), msg.partition,
+                              msg.offset, None, None)
+                continue
+            stats.packets += len(rows)
+            outcome = apply_bundle(lookup, rows, recv_ns, msg.partition, msg.offset,
+                                   known=directory.known, error_reasons=ERROR_REASONS)
+            packets = decode_bundle(data)[0] if outcome.rejects else None
+            await publish(outcome, msg.partition, msg.offset, packets, recv_ns)
+
+    mirror = RedisMirror(redis_url, KeyLayout.load(), stats)
+    mirror_channel = app.topic(names.bars_1m, names.volume_buckets, names.sessions, **raw)
+
+    @app.agent(mirror_channel, name="redis-mirror")
+    async def mirror_agent(stream: faust.StreamT) -> None:
+        """Copy bars, buckets and session state into Redis; acks only after Redis has them."""
+        async for events in stream.take_events(500, within=0.05):
+            batch = []
+            for ev in events:
+                topic = ev.message.topic
+                if topic == names.bars_1m:
+                    batch.append(("bar", json.loads(ev.value)))
+                elif topic == names.volume_buckets:
+                    batch.append(("bucket", json.loads(ev.value)))
+                else:
+                    batch.append(("session", json.loads(ev.value)))
+            await mirror.write(batch)
+
+    @app.page("/aion/stats/")
+    async def stats_view(web: Any, request: Any) -> Any:
+        """Counters of this worker: bundles, ticks, duplicates, dead letters, mirror."""
+        return web.json(stats.as_dict())
+
+    @app.page("/aion/instrument/{token}/")
+    async def instrument_view(web: Any, request: Any, token: str) -> Any:
+        """The state of one instrument held by this worker (its partition's owner)."""
+        data = state.get(token.encode())
+        if data is None:
+            return web.json({"error": f"token {token} not held by this worker",
+                             "partition": partition_for_token(int(token), partitions)
+                             if token.isdigit() else None}, status=404)
+        st = InstrumentState.from_bytes(data)
+        bar = open_bar(st)
+        return web.json({"token": st.token, "session": session_fields(st),
+                         "open_bar": bar.to_dict() if bar else None,
+                         "ticks_applied": st.ticks_applied, "rejects": st.rejects})
+
+    app.aion_tables = {"state": state}  # type: ignore[attr-defined]
+    app.aion_directory = directory  # type: ignore[attr-defined]
+    app.aion_names = names  # type: ignore[attr-defined]
+    return app

@@ -1,0 +1,379 @@
+"""``aion backtest``: replay a session through the real topology and report.
+
+Faust driver: embedded (or configured) broker and Redis, a private topic prefix, a worker
+subprocess, a max-speed replay, then wait until consumer lag is 0 on every stage (ticks,
+bars, buckets, state changelog), print a summary and delete the run's topics.
+Direct driver: the same ``tables/`` code in-process, no Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka.errors import KafkaError
+
+from aion.agents.worker import end_offsets
+from aion.config import Settings, url_for_db
+from aion.infra import Infra, free_port
+from aion.streams.instruments import InstrumentMaster
+from aion.streams.replay import make_producer, replay
+from aion.streams.session_file import count_rows
+from aion.streams.topics import (
+    TopicNames,
+    delete_prefixed,
+    ensure_topics,
+    read_all,
+)
+
+log = logging.getLogger(__name__)
+
+STATE_CHANGELOG = "{app_id}-instrument-state-changelog"
+
+
+class BacktestError(RuntimeError):
+    """The backtest could not complete (worker died, never caught up ...)."""
+
+
+def instruments_csv_for(session: Path) -> Path:
+    """The instruments CSV that travels with a session file (``FILE.instruments.csv``).
+
+    Args:
+        session: Session Parquet path.
+
+    Returns:
+        The sidecar path.
+
+    Raises:
+        BacktestError: When it does not exist.
+    """
+    for candidate in (session.with_suffix(".instruments.csv"),
+                      Path(str(session) + ".instruments.csv")):
+        if candidate.is_file():
+            return candidate
+    raise BacktestError(f"no instruments CSV next to {session} (expected "
+                        f"{session.with_suffix('.instruments.csv').name})")
+
+
+@dataclass
+class StageRate:
+    """Throughput of one stage."""
+
+    name: str
+    items: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Items per second."""
+        return self.items / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class BacktestSummary:
+    """What a backtest did."""
+
+    driver: str
+    ticks: int = 0
+    instruments: int = 0
+    bars: int = 0
+    buckets: int = 0
+    deadletters: int = 0
+    deadletter_reasons: dict[str, int] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+    stages: list[StageRate] = field(default_factory=list)
+    redis_keys: dict[int, int] = field(default_factory=dict)
+    topic_prefix: str = ""
+
+
+async def publish_instruments(bootstrap: str, topic: str, master: InstrumentMaster) -> int:
+    """Produce the instrument master to its compacted topic (key = token).
+
+    Args:
+        bootstrap: Broker address.
+        topic: The ``aion.instruments`` topic.
+        master: Instruments.
+
+    Returns:
+        Records sent.
+    """
+    producer = make_producer(bootstrap)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, key=k.encode(), value=json.dumps(v).encode())
+                   for k, v in master.to_records()]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return len(futures)
+
+
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start ``aion worker`` as a child process with ``env`` added to ours.
+
+    Args:
+        env: Extra environment (AION_* settings).
+        log_path: Where its output goes.
+
+    Returns:
+        The process.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "aion.cli", "worker"],
+            env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+
+
+def stop_worker(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Stop a worker gracefully (SIGTERM), killing it if it does not exit in time."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def worker_stats(port: int) -> dict[str, Any] | None:
+    """Read a worker's ``/aion/stats/`` web view (None when it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/aion/stats/", timeout=2) as resp:
+            return json.loads(resp.read())
+    except (OSError, ValueError):
+        return None
+
+
+async def wait_caught_up(
+    bootstrap: str,
+    group: str,
+    topics: list[str],
+    *,
+    procs: list[subprocess.Popen[bytes]],
+    timeout_s: float,
+    on_progress: Callable[[dict[str, int]], None] | None = None,
+    settle_s: float = 2.0,
+) -> None:
+    """Wait until the group's lag is 0 on every topic and nothing new arrives.
+
+    Lag 0 alone is not enough: Faust commits a bundle's offset once the agent has handled
+    it, while what it produced may still sit in the producer buffer. So the end offsets
+    of every stage must also stay unchanged for ``settle_s``.
+
+    Args:
+        bootstrap: Broker address.
+        group: Faust app id.
+        topics: Stages to watch.
+        procs: Workers; one dying is an error.
+        timeout_s: Give up after this long.
+        on_progress: Called with the lag per topic on every poll.
+        settle_s: How long lag 0 and unchanged end offsets must hold.
+
+    Raises:
+        BacktestError: Worker died or timeout.
+    """
+    from aion.agents.worker import group_lag
+
+    deadline = time.monotonic() + timeout_s
+    quiet_since: float | None = None
+    last_ends: dict[str, int] = {}
+    while True:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise BacktestError(f"worker exited with code {proc.returncode}")
+        try:
+            lags = await group_lag(bootstrap, group, topics)
+            ends = {t: await end_offsets(bootstrap, t) for t in topics}
+        except KafkaError as exc:  # group not formed yet, coordinator moving: ask again
+            log.debug("lag query failed: %r", exc)
+            lags, ends = {}, {}
+        if on_progress:
+            on_progress(lags)
+        done = len(lags) == len(topics) and all(v == 0 for v in lags.values())
+        if done and ends == last_ends:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= settle_s:
+                return
+        else:
+            quiet_since = None
+        last_ends = ends
+        if time.monotonic() > deadline:
+            raise BacktestError(f"workers did not catch up within {timeout_s:.0f}s: lag {lags}")
+        await asyncio.sleep(0.3)
+
+
+def redis_key_counts(url: str, dbs: tuple[int, ...] = (0, 1, 2, 5)) -> dict[int, int]:
+    """Number of keys per database."""
+    import redis
+
+    counts = {}
+    for db in dbs:
+        client = redis.Redis.from_url(url_for_db(url, db))
+        try:
+            counts[db] = int(client.dbsize())
+        finally:
+            client.close()
+    return counts
+
+
+@dataclass
+class FaustRun:
+    """Handles of a running Faust backtest (used by tests that kill and restart workers)."""
+
+    settings: Settings
+    infra: Infra
+    names: TopicNames
+    app_id: str
+    log_dir: Path
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    web_ports: list[int] = field(default_factory=list)
+
+    def worker_env(self, web_port: int) -> dict[str, str]:
+        """Environment for a worker of this run."""
+        return {
+            **self.infra.env(),
+            "AION_TOPIC_PREFIX": self.names.prefix,
+            "AION_PARTITIONS": str(self.settings.partitions),
+            "AION_WEB__PORT": str(web_port),
+            "AION_CACHE_DIR": str(self.settings.cache_dir),
+        }
+
+    def add_worker(self) -> subprocess.Popen[bytes]:
+        """Start one more worker in the group."""
+        port = free_port()
+        proc = start_worker(self.worker_env(port), self.log_dir / f"worker-{port}.log")
+        self.workers.append(proc)
+        self.web_ports.append(port)
+        return proc
+
+    @property
+    def stage_topics(self) -> list[str]:
+        """Every topic the app consumes (lag 0 on all = everything processed)."""
+        return [self.names.ticks_raw, self.names.bars_1m, self.names.volume_buckets,
+                self.names.sessions]
+
+    async def wait(self, timeout_s: float = 600.0,
+                   on_progress: Callable[[dict[str, int]], None] | None = None) -> None:
+        """Wait until every stage has lag 0."""
+        await wait_caught_up(self.infra.bootstrap, self.app_id, self.stage_topics,
+                             procs=self.workers, timeout_s=timeout_s, on_progress=on_progress)
+
+    def stop(self) -> None:
+        """Stop every worker."""
+        for proc in self.workers:
+            stop_worker(proc)
+
+
+@contextlib.asynccontextmanager
+async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers: int = 1,
+                    prefix: str | None = None, cleanup: bool = True):
+    """Set up a private-prefix topology with ``workers`` workers; tear it down after.
+
+    Args:
+        settings: Resolved settings.
+        infra: Broker and Redis.
+        session: Session file (its instruments CSV is published first).
+        workers: Worker processes to start.
+        prefix: Topic prefix (default: a fresh ``bt-<id>.``).
+        cleanup: Delete the run's topics at the end.
+
+    Yields:
+        The run's handles.
+    """
+    prefix = prefix or f"bt-{uuid.uuid4().hex[:8]}."
+    settings = settings.with_overrides(topic_prefix=prefix)
+    names = TopicNames(prefix)
+    app_id = names.app_id(settings.get("app_id", "aion"))
+    master = InstrumentMaster.from_csv(instruments_csv_for(session))
+    await ensure_topics(infra.bootstrap, names, settings.partitions)
+    await publish_instruments(infra.bootstrap, names.instruments, master)
+    run = FaustRun(settings, infra, names, app_id, settings.cache_dir / "runs" / prefix.rstrip("."))
+    try:
+        for _ in range(workers):
+            run.add_worker()
+        yield run
+    finally:
+        run.stop()
+        if cleanup:
+            with contextlib.suppress(Exception):
+                await delete_prefixed(infra.bootstrap, prefix)
+
+
+async def run_faust_backtest(
+    settings: Settings,
+    infra: Infra,
+    session: Path,
+    *,
+    bundle_packets: int,
+    workers: int = 1,
+    progress: Any = None,
+) -> BacktestSummary:
+    """Replay ``session`` through the Faust topology and wait until all is processed.
+
+    Args:
+        settings: Resolved settings.
+        infra: Broker and Redis.
+        session: Session Parquet file.
+        bundle_packets: Packets per bundle for the replay.
+        workers: Worker processes.
+        progress: Optional rich Progress for replay and drain bars.
+
+    Returns:
+        The summary.
+    """
+    started = time.monotonic()
+    total = count_rows(session)
+    summary = BacktestSummary(driver="faust")
+    async with faust_run(settings, infra, session, workers=workers) as run:
+        summary.topic_prefix = run.names.prefix
+        replay_task = progress.add_task("replay", total=total) if progress else None
+        stats = await replay(
+            session, infra.bootstrap, run.names.ticks_raw, settings.partitions,
+            bundle_packets=bundle_packets,
+            progress=(lambda n: progress.advance(replay_task, n)) if progress else None,
+        )
+        summary.stages.append(StageRate("replay → aion.ticks.raw", stats.packets, stats.seconds))
+        drain_task = progress.add_task("processing (bundles left)", total=stats.bundles) \
+            if progress else None
+        t_drain = time.monotonic()
+
+        def show(lags: dict[str, int]) -> None:
+            if progress:
+                left = lags.get(run.names.ticks_raw, stats.bundles)
+                progress.update(drain_task, completed=max(stats.bundles - left, 0))
+
+        await run.wait(on_progress=show)
+        processing = time.monotonic() - t_drain + stats.seconds
+        summary.ticks = stats.packets
+        summary.stages.append(StageRate("ticks agent (replay start → lag 0)", stats.packets,
+                                        processing))
+        for port in run.web_ports:
+            ws = worker_stats(port) or {}
+            for reason, n in (ws.get("deadletters") or {}).items():
+                summary.deadletter_reasons[reason] = summary.deadletter_reasons.get(reason, 0) + n
+        summary.bars = await end_offsets(infra.bootstrap, run.names.bars_1m)
+        summary.buckets = await end_offsets(infra.bootstrap, run.names.volume_buckets)
+        summary.deadletters = await end_offsets(infra.bootstrap, run.names.deadletter)
+        changelog = await read_all(infra.bootstrap, STATE_CHANGELOG.format(app_id=run.app_id))
+        summary.instruments = len({key for _, _, key, _ in changelog})
+        summary.redis_keys = redis_key_counts(infra.redis_url)
+    summary.wall_seconds = time.monotonic() - started
+    return summary
+

@@ -1,0 +1,146 @@
+"""The Redis mirror: copies derived results into the reference's documented key layout.
+
+Writes are idempotent (HSET of whole records, a bar's sorted-set member replaced by its
+score) and pipelined per batch. A failed write is retried, with backoff, until Redis
+accepts it: the agent's events are acknowledged (and their offsets committed) only after
+:meth:`RedisMirror.write` returns, so an outage delays the mirror and never loses from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from aion.config import KeyLayout, url_for_db
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 2.0
+
+
+class _Stats(Protocol):
+    mirrored: int
+    redis_retries: int
+
+
+def _hash_fields(doc: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
+    return {k: "" if doc.get(k) is None else str(doc[k]) for k in names}
+
+
+BUCKET_FIELDS = ("bucket_incremental_volume", "incremental_volume", "volume", "count",
+                 "first_timestamp", "last_timestamp", "last_price", "bucket_id", "start_ms")
+SESSION_FIELDS = ("zerodha_cumulative_volume", "bucket_incremental_volume", "last_price",
+                  "high_price", "low_price", "update_count", "last_update", "baseline_volume")
+
+
+class RedisMirror:
+    """Batches of derived records -> Redis, per ``config/redis_keys.yaml``.
+
+    Args:
+        url: Redis URL (the database in it is ignored: each key kind names its own DB).
+        layout: The key layout.
+        stats: Counters to update (``mirrored``, ``redis_retries``).
+    """
+
+    def __init__(self, url: str, layout: KeyLayout, stats: _Stats) -> None:
+        self._url = url
+        self._layout = layout
+        self._stats = stats
+        self._clients: dict[int, aioredis.Redis] = {}
+
+    def _client(self, db: int) -> aioredis.Redis:
+        client = self._clients.get(db)
+        if client is None:
+            client = aioredis.Redis.from_url(url_for_db(self._url, db), socket_timeout=5,
+                                             socket_connect_timeout=5)
+            self._clients[db] = client
+        return client
+
+    def plan(self, batch: list[tuple[str, Any]]) -> dict[int, list[tuple[str, tuple, dict]]]:
+        """Turn records into Redis commands grouped by database.
+
+        Args:
+            batch: ``("bar", dict)``, ``("bucket", dict)`` or ``("session", dict)``
+                items in topic order.
+
+        Returns:
+            DB number -> list of ``(command, args, kwargs)``.
+        """
+        cmds: dict[int, list[tuple[str, tuple, dict]]] = {}
+
+        def add(key: Any, command: str, *args: Any, **kwargs: Any) -> None:
+            cmds.setdefault(key.db, []).append((command, (key.name, *args), kwargs))
+            if key.ttl:
+                cmds[key.db].append(("expire", (key.name, key.ttl), {}))
+
+        for kind, doc in batch:
+            if kind == "bar":
+                if not doc.get("symbol"):
+                    continue
+                key = self._layout.key("ohlc_bar", symbol=doc["symbol"])
+                score = doc["start_ms"]
+                # Replace the member at this score: a re-emitted bar overwrites itself.
+                cmds.setdefault(key.db, []).append(
+                    ("zremrangebyscore", (key.name, score, score), {}))
+                add(key, "zadd", {json.dumps(doc, sort_keys=True): score})
+            elif kind == "bucket":
+                if not doc.get("tradingsymbol"):
+                    continue
+                self._bucket(add, doc["tradingsymbol"], doc)
+            else:
+                self._session(add, doc)
+        return cmds
+
+    def _bucket(self, add: Any, tradingsymbol: str, doc: dict[str, Any]) -> None:
+        hour, minute = doc["bucket_time"].split(":")
+        key = self._layout.key("volume_bucket", resolution=doc["resolution"],
+                               tradingsymbol=tradingsymbol, hour=hour, minute=minute)
+        add(key, "hset", mapping=_hash_fields(doc, BUCKET_FIELDS))
+
+    def _session(self, add: Any, doc: dict[str, Any]) -> None:
+        fields = doc["session"]
+        if fields.get("trading_date") is None:
+            return
+        key = self._layout.key("session", tradingsymbol=doc["tradingsymbol"],
+                               date=fields["trading_date"])
+        add(key, "hset", mapping=_hash_fields(fields, SESSION_FIELDS))
+        for bucket in doc["open_buckets"]:
+            self._bucket(add, doc["tradingsymbol"], bucket)
+
+    async def write(self, batch: list[tuple[str, Any]]) -> None:
+        """Write a batch, retrying until Redis accepts all of it.
+
+        Args:
+            batch: Records as for :meth:`plan`.
+        """
+        if not batch:
+            return
+        cmds = self.plan(batch)
+        delay = 0.05
+        while True:
+            try:
+                for db, commands in sorted(cmds.items()):
+                    pipe = self._client(db).pipeline(transaction=False)
+                    for name, args, kwargs in commands:
+                        getattr(pipe, name)(*args, **kwargs)
+                    await pipe.execute()
+                self._stats.mirrored += len(batch)
+                return
+            except (RedisConnectionError, RedisTimeoutError, OSError, RedisError) as exc:
+                # Every write is idempotent, so replaying the whole batch is safe.
+                self._stats.redis_retries += 1
+                log.warning("Redis write failed (%r); retrying in %.2fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+
+    async def close(self) -> None:
+        """Close the connections."""
+        for client in self._clients.values():
+            await client.aclose()

@@ -1,0 +1,439 @@
+"""The ``aion`` command line.
+
+Every subcommand has ``--help``. Errors a user can fix (bad input, busy port, no broker)
+print one ``error:`` line and exit with status 2; progress goes to the terminal via rich.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time as time_module
+from collections.abc import Callable, Sequence
+from datetime import date, time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from aion.config import ConfigError, Settings
+
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, no traceback."""
+
+
+def progress_bar() -> Progress:
+    """A rich progress bar for long work (refreshes on the terminal, quiet in pipes)."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.load()
+    overrides = {}
+    if getattr(args, "partitions", None):
+        overrides["partitions"] = args.partitions
+    if getattr(args, "topic_prefix", None) is not None:
+        overrides["topic_prefix"] = args.topic_prefix
+    return settings.with_overrides(**overrides) if overrides else settings
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _parse_time(text: str) -> time:
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time (HH:MM): {text!r}") from None
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such file: {text}")
+    return path
+
+
+# --- infra -------------------------------------------------------------------------------
+
+
+def cmd_infra(args: argparse.Namespace) -> int:
+    """Start, stop or show the background embedded broker and Redis."""
+    from aion import infra
+
+    settings = _settings(args)
+    if args.action == "up":
+        running = infra.infra_up(settings)
+        console.print(f"kafka  {running.bootstrap}  (pid {running.kafka.pid})")
+        console.print(f"redis  {running.redis_url}  (pid {running.redis.pid})")
+        console.print("other aion commands use these until `aion infra down`; for other tools:")
+        for key, value in running.env().items():
+            console.print(f"export {key}={value}")
+    elif args.action == "status":
+        running = infra.infra_status(settings)
+        if running is None:
+            console.print("embedded infrastructure: not running")
+            return 1
+        console.print(f"kafka  {running.bootstrap}  (pid {running.kafka.pid})  up")
+        console.print(f"redis  {running.redis_url}  (pid {running.redis.pid})  up")
+    else:
+        stopped = infra.infra_down(settings)
+        console.print(
+            "stopped " + ", ".join(f"{s.name} (pid {s.pid})" for s in stopped)
+            if stopped else "nothing was running"
+        )
+    return 0
+
+
+# --- simulate / sample -------------------------------------------------------------------
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Generate a deterministic simulated session file."""
+    from aion.streams.simulator import simulate
+
+    with progress_bar() as bar:
+        task = bar.add_task("simulating", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = simulate(args.date, args.seed, args.output, start=args.start, end=args.end,
+                          progress=update)
+    console.print(f"wrote {result.packets:,} packets for {result.instruments} instruments "
+                  f"to {result.path}")
+    console.print(f"instruments: {result.instruments_csv}")
+    console.print(f"ground truth events: {result.events_path}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Print (generating on first use) the bundled sample session's path."""
+    from aion.streams.sample import sample_session_path
+
+    settings = _settings(args)
+    with err.status("preparing the sample session (first use generates it)..."):
+        path = sample_session_path(settings.cache_dir)
+    console.print(str(path))
+    return 0
+
+
+# --- replay ------------------------------------------------------------------------------
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Produce a recorded session to aion.ticks.raw as partition bundles."""
+    from aion import infra
+    from aion.streams.replay import parse_speed, replay
+    from aion.streams.session_file import count_rows
+    from aion.streams.topics import TopicNames, ensure_topics, topic_partitions
+
+    settings = _settings(args)
+    speed = parse_speed(args.speed)
+    bootstrap = settings.kafka_bootstrap
+    if not bootstrap:
+        running = infra.infra_status(settings)
+        if running is None:
+            raise UserError(
+                "no broker: set AION_KAFKA_BOOTSTRAP or start one with `aion infra up`"
+            )
+        bootstrap = running.bootstrap
+    names = TopicNames(settings.topic_prefix)
+    total = count_rows(args.file)
+
+    async def run() -> object:
+        await ensure_topics(bootstrap, names, settings.partitions)
+        partitions = await topic_partitions(bootstrap, names.ticks_raw)
+        with progress_bar() as bar:
+            task = bar.add_task(f"replay → {names.ticks_raw}", total=total)
+            return await replay(
+                args.file, bootstrap, names.ticks_raw, partitions,
+                bundle_packets=args.bundle, speed=speed,
+                progress=lambda n: bar.advance(task, n),
+            )
+
+    stats = asyncio.run(run())
+    console.print(
+        f"sent {stats.packets:,} packets in {stats.bundles:,} bundles "
+        f"({stats.bytes / 1e6:.1f} MB) in {stats.seconds:.1f}s "
+        f"= {stats.packets / max(stats.seconds, 1e-9):,.0f} packets/s"
+    )
+    return 0
+
+
+# --- worker / backtest / instruments ----------------------------------------------------
+
+
+def _configured_infra(settings: Settings) -> tuple[str, str]:
+    from aion import infra
+
+    bootstrap, url = settings.kafka_bootstrap, settings.redis_url
+    if not (bootstrap and url):
+        running = infra.infra_status(settings)
+        if running is None:
+            raise UserError("no broker/Redis: set AION_KAFKA_BOOTSTRAP and AION_REDIS_URL, "
+                            "or start embedded ones with `aion infra up`")
+        bootstrap, url = bootstrap or running.bootstrap, url or running.redis_url
+    return bootstrap, url
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run a Faust worker against the configured (or `infra up`) broker and Redis."""
+    from aion.agents.worker import run_worker
+
+    settings = _settings(args)
+    bootstrap, url = _configured_infra(settings)
+    run_worker(settings, bootstrap, url, loglevel=args.loglevel)
+    return 0
+
+
+def _print_summary(summary: object) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"backtest summary ({summary.driver} driver)", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("ticks", f"{summary.ticks:,}")
+    table.add_row("instruments", f"{summary.instruments:,}")
+    table.add_row("1-minute bars", f"{summary.bars:,}")
+    table.add_row("volume buckets closed", f"{summary.buckets:,}")
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary.deadletter_reasons.items()))
+    table.add_row("dead letters", f"{summary.deadletters:,}" + (f" ({reasons})" if reasons else ""))
+    table.add_row("wall time", f"{summary.wall_seconds:.1f} s")
+    for stage in summary.stages:
+        table.add_row(f"{stage.name}", f"{stage.rate:,.0f} ticks/s")
+    if summary.redis_keys:
+        table.add_row("redis keys by db", ", ".join(f"db{k}: {v:,}"
+                                                      for k, v in summary.redis_keys.items()))
+    console.print(table)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Replay a session through the engine (Faust or direct) and print a summary."""
+    from aion import infra
+    from aion.agents.backtest import (
+        BacktestError,
+        BacktestSummary,
+        StageRate,
+        instruments_csv_for,
+        run_faust_backtest,
+    )
+    from aion.streams.instruments import InstrumentMaster
+    from aion.streams.sample import sample_session_path
+    from aion.streams.session_file import count_rows
+
+    settings = _settings(args)
+    path = args.file
+    if path is None:
+        with err.status("preparing the bundled sample session (first use generates it)..."):
+            path = sample_session_path(settings.cache_dir)
+    bundle = args.bundle
+    try:
+        if args.driver == "direct":
+            from aion.agents.direct import run_direct
+
+            master = InstrumentMaster.from_csv(instruments_csv_for(path))
+            with progress_bar() as bar:
+                task = bar.add_task("direct driver", total=count_rows(path))
+                result = run_direct(path, master, partitions=settings.partitions,
+                                    bundle_packets=bundle,
+                                    progress=lambda n: bar.advance(task, n))
+            summary = BacktestSummary(
+                driver="direct", ticks=result.packets, instruments=len(result.states),
+                bars=len(result.bars), buckets=len(result.buckets),
+                deadletters=len(result.rejects), deadletter_reasons=dict(result.reject_counts),
+                wall_seconds=result.seconds,
+                stages=[StageRate("direct driver (decode + apply)", result.packets,
+                                  result.seconds)],
+            )
+        else:
+            started = time_module.monotonic()
+            with infra.infrastructure(settings) as running, progress_bar() as bar:
+                summary = asyncio.run(run_faust_backtest(
+                    settings, running, path, bundle_packets=bundle, workers=args.workers,
+                    progress=bar))
+            summary.wall_seconds = time_module.monotonic() - started
+    except BacktestError as exc:
+        raise UserError(str(exc)) from None
+    _print_summary(summary)
+    return 0
+
+
+def cmd_instruments(args: argparse.Namespace) -> int:
+    """Publish an instruments CSV to aion.instruments, or resolve tokens/symbols."""
+    from aion.streams.instruments import InstrumentFileError, InstrumentMaster, UnknownInstrument
+
+    try:
+        master = InstrumentMaster.from_csv(args.csv, strict=False)
+    except InstrumentFileError as exc:
+        raise UserError(str(exc)) from None
+    for bad in master.rejected:
+        err.print(f"[yellow]skipped[/yellow] line {bad.line}: {bad.reason} {bad.detail}")
+    if args.action == "lookup":
+        status = 0
+        for item in args.items:
+            try:
+                if item.isdigit():
+                    console.print(f"{item} -> {master.symbol_for(int(item))}")
+                else:
+                    console.print(f"{item} -> {master.token_for(item)}")
+            except UnknownInstrument as exc:
+                err.print(f"[red]unknown:[/red] {exc}")
+                status = 1
+        return status
+    from aion.agents.backtest import publish_instruments
+    from aion.streams.topics import TopicNames, ensure_topics
+
+    settings = _settings(args)
+    bootstrap, _ = _configured_infra(settings)
+    names = TopicNames(settings.topic_prefix)
+
+    async def run() -> int:
+        await ensure_topics(bootstrap, names, settings.partitions)
+        return await publish_instruments(bootstrap, names.instruments, master)
+
+    sent = asyncio.run(run())
+    console.print(f"published {sent:,} instruments to {names.instruments} "
+                  f"(digest {master.digest()[:12]})")
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser (one subparser per command)."""
+    parser = argparse.ArgumentParser(
+        prog="aion",
+        description="AION Stream: real-time and replayable NSE/NFO market-data engine.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more logging (-v info, -vv debug)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("infra", help="start/stop the embedded broker and Redis in the background",
+                       description="Manage embedded Tansu (Kafka protocol) and Valkey (Redis "
+                       "protocol) servers on free loopback ports. Other aion commands use them "
+                       "when AION_KAFKA_BOOTSTRAP / AION_REDIS_URL are unset.")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.set_defaults(func=cmd_infra)
+
+    p = sub.add_parser("simulate", help="generate a deterministic simulated trading session",
+                       description="Simulate an NSE/NFO session (NIFTY 50 stocks, indices, "
+                       "futures, weekly options) as raw Kite packets in a session Parquet file, "
+                       "with its instruments CSV and labelled ground-truth events.")
+    p.add_argument("--date", type=_parse_date, required=True, help="trading date YYYY-MM-DD")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .parquet file")
+    p.add_argument("--start", type=_parse_time, default=time(9, 15), help="IST start (09:15)")
+    p.add_argument("--end", type=_parse_time, default=time(15, 30), help="IST end (15:30)")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("sample", help="print the path of the bundled sample session",
+                       description="Generate (on first use) and print the sample session.")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("replay", help="replay a session file into aion.ticks.raw",
+                       description="Produce a recorded session's raw packets to the tick topic "
+                       "as partition bundles, in arrival order per partition.")
+    p.add_argument("file", type=_existing_file, help="session .parquet file")
+    p.add_argument("--speed", default="max", help="max (default), 1x (recorded pace), Nx")
+    p.add_argument("--bundle", type=int, default=None,
+                   help="packets per bundle (default: producer.replay_bundle_packets)")
+    p.add_argument("--partitions", type=int, help="partitions when creating topics")
+    p.add_argument("--topic-prefix", help="prefix for topic names")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("worker", help="run a Faust worker (scale out: run more of them)",
+                       description="Run the stream processor: per-instrument agent, Redis mirror "
+                       "and Faust web views. Needs AION_KAFKA_BOOTSTRAP/AION_REDIS_URL or "
+                       "`aion infra up`.")
+    p.add_argument("--partitions", type=int, help="partitions when creating topics")
+    p.add_argument("--topic-prefix", help="prefix for topic names")
+    p.add_argument("--loglevel", default="warn", choices=["crit", "error", "warn", "info", "debug"])
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("backtest", help="replay a session through the engine and summarise",
+                       description="Replay a session file (default: the bundled sample) at max "
+                       "speed through the full topology on the embedded broker and Redis (unless "
+                       "configured), wait until every stage has consumer lag 0, print a summary "
+                       "and shut everything down. --driver direct runs in-process without Kafka.")
+    p.add_argument("file", nargs="?", type=_existing_file,
+                   help="session .parquet (default: the bundled sample)")
+    p.add_argument("--driver", choices=["faust", "direct"], default="faust")
+    p.add_argument("--bundle", type=int, default=None, help="packets per bundle")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (faust driver)")
+    p.add_argument("--partitions", type=int, help="partitions of the run's topics")
+    p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("instruments", help="instrument master: publish or look up",
+                       description="Publish a Kite instruments CSV to the compacted "
+                       "aion.instruments topic, or resolve tokens and symbols.")
+    isub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = isub.add_parser("publish", help="publish a CSV to aion.instruments")
+    q.add_argument("csv", type=_existing_file)
+    q.add_argument("--topic-prefix", help="prefix for topic names")
+    q.set_defaults(func=cmd_instruments)
+    q = isub.add_parser("lookup", help="resolve tokens or symbols from a CSV")
+    q.add_argument("csv", type=_existing_file)
+    q.add_argument("items", nargs="+", help="tokens (digits) or EXCHANGE:SYMBOL")
+    q.set_defaults(func=cmd_instruments)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``aion`` console script.
+
+    Args:
+        argv: Arguments (default ``sys.argv[1:]``).
+
+    Returns:
+        Process exit status.
+    """
+    from aion import infra
+    from aion.streams.replay import ReplayError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "bundle", "absent") is None:
+        args.bundle = int(Settings.load().get("producer.replay_bundle_packets", 500))
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except (UserError, infra.InfraError, ConfigError, ReplayError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,292 @@
+"""Latent price paths and pricing models of the simulator.
+
+Everything is on a one-second grid counted from 09:15:00 IST. Stocks follow a factor
+model (market factor + bank-sector factor + idiosyncratic noise) whose volatility follows
+a U-shaped intraday profile; the indices are cap-weighted averages of their
+constituents' log returns, so NIFTY moves with its stocks; INDIA VIX moves inversely to
+NIFTY; futures sit at carry; options are priced with Black-76 off the forward and a
+volatility smile whose level follows VIX.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from scipy.special import ndtr
+
+from aion.streams.simulator.universe import Role, Universe
+
+__all__ = [
+    "RISK_FREE_RATE",
+    "SESSION_SECONDS",
+    "LatentPaths",
+    "black76",
+    "future_t_years",
+    "intraday_profile",
+    "option_atm_vol",
+    "simulate_latent",
+    "smile_vol",
+    "t_years_to_expiry",
+]
+
+SESSION_SECONDS = 22_500
+"""Seconds from 09:15:00 to 15:30:00."""
+
+RISK_FREE_RATE = 0.065
+"""Annual continuously compounded rate used for carry and option pricing."""
+
+_SECONDS_PER_YEAR = 365.0 * 86_400.0
+_TRADING_DAYS = 252.0
+_MARKET_VOL = 0.11  # annual vol of the market factor
+_BANK_VOL = 0.08  # annual vol of the bank-sector factor
+_VIX_BETA = -6.0  # d log VIX per unit NIFTY log return: a 1% fall lifts VIX ~6%
+_VIX_NOISE_VOL = 0.6  # annual-ised noise of log VIX
+_BANKNIFTY_IV_RATIO = 1.2  # BANKNIFTY ATM IV relative to VIX
+
+
+def intraday_profile(n_seconds: int = SESSION_SECONDS) -> np.ndarray:
+    """Return the U-shaped intraday activity profile, mean 1 over the full session.
+
+    High at the open (with an extra opening burst decaying over ~10 minutes), lowest
+    around midday, rising into the close. Used for both packet rates and variance.
+
+    Args:
+        n_seconds: Number of one-second steps from 09:15:00 to return.
+
+    Returns:
+        ``float64`` array of length ``n_seconds``.
+    """
+    x = (np.arange(SESSION_SECONDS) + 0.5) / SESSION_SECONDS
+    u = 0.6 + 1.2 * (2.0 * x - 1.0) ** 2 + 0.6 * np.exp(-np.arange(SESSION_SECONDS) / 600.0)
+    u /= u.mean()
+    return u[:n_seconds]
+
+
+@dataclass(frozen=True, slots=True)
+class LatentPaths:
+    """Per-second latent (mid) log prices of the underlyings.
+
+    Attributes:
+        log_mid: ``(n_instruments, n_seconds + 1)`` log mid price of every stock, index
+            and future (options rows are zero: they are priced per packet). Column
+            ``s`` is the value at ``s`` seconds after 09:15:00.
+        prev_close: Previous close of each instrument, rupees; for options the
+            model price at yesterday's close, for the rest the universe's value.
+        oi_base: Start-of-day open interest per instrument (0 for stocks and indices).
+    """
+
+    log_mid: np.ndarray
+    prev_close: np.ndarray
+    oi_base: np.ndarray
+
+
+def black76(
+    forward: np.ndarray,
+    strike: np.ndarray,
+    t_years: np.ndarray,
+    sigma: np.ndarray,
+    is_call: np.ndarray,
+    rate: float = RISK_FREE_RATE,
+) -> np.ndarray:
+    """Black-76 option price on a forward.
+
+    Args:
+        forward: Forward price (spot carried to expiry).
+        strike: Strike.
+        t_years: Time to expiry in years (must be > 0).
+        sigma: Annual volatility.
+        is_call: True for calls, False for puts.
+        rate: Discount rate.
+
+    Returns:
+        Option prices, same shape as the broadcast inputs.
+    """
+    sd = sigma * np.sqrt(t_years)
+    d1 = (np.log(forward / strike) + 0.5 * sd * sd) / sd
+    d2 = d1 - sd
+    disc = np.exp(-rate * t_years)
+    call = disc * (forward * ndtr(d1) - strike * ndtr(d2))
+    put = disc * (strike * ndtr(-d2) - forward * ndtr(-d1))
+    return np.where(is_call, call, put)
+
+
+def smile_vol(
+    atm_vol: np.ndarray, forward: np.ndarray, strike: np.ndarray, t_years: np.ndarray
+) -> np.ndarray:
+    """Volatility smile: quadratic in standardised log-moneyness with a put skew.
+
+    Args:
+        atm_vol: At-the-money volatility.
+        forward: Forward price.
+        strike: Strike.
+        t_years: Time to expiry in years.
+
+    Returns:
+        Volatility per option.
+    """
+    # Standardising by atm_vol*sqrt(T) keeps the smile's shape sensible from a
+    # week out down to the last hour of an expiry day.
+    x = np.log(strike / forward) / (atm_vol * np.sqrt(t_years))
+    return atm_vol * np.clip(1.0 + 0.035 * x * x - 0.045 * x, 0.7, 2.5)
+
+
+def _sigma_per_second(annual_vol: float | np.ndarray) -> float | np.ndarray:
+    """Convert an annual volatility into a per-second volatility over the session."""
+    return annual_vol / np.sqrt(_TRADING_DAYS * SESSION_SECONDS)
+
+
+def simulate_latent(
+    universe: Universe,
+    rng: np.random.Generator,
+    *,
+    drift: np.ndarray,
+    vol_scale: np.ndarray,
+    gap: np.ndarray,
+) -> LatentPaths:
+    """Simulate the full session's per-second latent paths.
+
+    The whole session is always simulated so that a window's state (open, high, low,
+    volume) is that of the day it belongs to.
+
+    Args:
+        universe: The instruments.
+        rng: Random source (consumed in a fixed order).
+        drift: ``(n_stocks, SESSION_SECONDS)`` extra log return per second per stock
+            (injected events).
+        vol_scale: ``(n_stocks, SESSION_SECONDS)`` multiplier of each stock's
+            per-second return (injected consolidations).
+        gap: ``(n_stocks,)`` extra opening log gap per stock (injected gaps).
+
+    Returns:
+        The latent paths.
+    """
+    members = universe.members
+    n = len(members)
+    n_sec = SESSION_SECONDS
+    roles = universe.roles
+    stocks = np.flatnonzero(roles == Role.STOCK)
+    ns = len(stocks)
+    u = intraday_profile(n_sec)
+    su = np.sqrt(u)
+
+    # Stock parameters: betas and idiosyncratic vols drawn once per session.
+    beta = rng.uniform(0.75, 1.25, ns)
+    idio = rng.uniform(0.16, 0.30, ns)
+    is_bank = np.array([members[i].bank for i in stocks])
+    weights = np.array([members[i].weight for i in stocks])
+    prev = np.array([members[i].prev_close for i in range(n)], dtype=np.float64)
+
+    market = rng.standard_normal(n_sec) * _sigma_per_second(_MARKET_VOL) * su
+    bank = rng.standard_normal(n_sec) * _sigma_per_second(_BANK_VOL) * su
+    eps = rng.standard_normal((ns, n_sec)) * (_sigma_per_second(idio)[:, None] * su[None, :])
+    r = beta[:, None] * market[None, :] + eps
+    r[is_bank] += bank[None, :]
+    r *= vol_scale
+    r += drift
+
+    # Opening gaps: a market-wide part plus a stock-specific part, plus injected gaps.
+    gap_mkt = rng.normal(0.0, 0.003)
+    open_log = np.log(prev[stocks]) + beta * gap_mkt + rng.normal(0.0, 0.004, ns) + gap
+
+    log_mid = np.zeros((n, n_sec + 1), dtype=np.float64)
+    log_mid[stocks, 0] = open_log
+    log_mid[stocks, 1:] = open_log[:, None] + np.cumsum(r, axis=1)
+
+    stock_ret = log_mid[stocks] - np.log(prev[stocks])[:, None]
+    idx_of = {m.symbol: i for i, m in enumerate(members) if m.role == Role.INDEX}
+    nifty, banknifty, vix = idx_of["NIFTY 50"], idx_of["NIFTY BANK"], idx_of["INDIA VIX"]
+    w = weights / weights.sum()
+    nifty_ret = w @ stock_ret
+    log_mid[nifty] = np.log(prev[nifty]) + nifty_ret
+    wb = np.where(is_bank, weights, 0.0)
+    wb /= wb.sum()
+    # The banks we carry are ~80% of NIFTY BANK; the rest is its own noise.
+    bank_rest = np.concatenate(
+        [
+            [rng.normal(0.0, 0.002)],
+            np.cumsum(rng.standard_normal(n_sec) * _sigma_per_second(0.2) * su),
+        ]
+    )
+    log_mid[banknifty] = np.log(prev[banknifty]) + 0.8 * (wb @ stock_ret) + 0.2 * bank_rest
+    vix_noise = np.concatenate(
+        [
+            [rng.normal(0.0, 0.02)],
+            np.cumsum(rng.standard_normal(n_sec) * _sigma_per_second(_VIX_NOISE_VOL)),
+        ]
+    )
+    log_mid[vix] = np.log(prev[vix]) + _VIX_BETA * nifty_ret + vix_noise
+
+    # Futures at carry off their index; time to expiry shrinks through the day.
+    t_sec = np.arange(n_sec + 1, dtype=np.float64)
+    prev_close = prev.copy()
+    oi_base = np.zeros(n, dtype=np.int64)
+    for i, m in enumerate(members):
+        if m.role == Role.FUTURE:
+            t_years = future_t_years(universe, m.instrument.expiry, t_sec)
+            log_mid[i] = log_mid[m.underlying] + RISK_FREE_RATE * t_years
+            lot = m.instrument.lot_size
+            oi_base[i] = lot * int(rng.integers(120_000, 200_000) / (1 + 4 * m.rank))
+    # Options: yesterday's close is the model price at yesterday's close.
+    opts = np.flatnonzero(roles == Role.OPTION)
+    if len(opts):
+        und = np.array([members[i].underlying for i in opts])
+        strike = np.array([members[i].instrument.strike for i in opts])
+        is_call = np.array([members[i].instrument.instrument_type == "CE" for i in opts])
+        expiry = members[opts[0]].instrument.expiry
+        t_prev = future_t_years(universe, expiry, np.zeros(1))[0] + 1.0 / 365.0
+        atm = prev[vix] / 100.0 * np.where(und == banknifty, _BANKNIFTY_IV_RATIO, 1.0)
+        fwd = prev[und] * np.exp(RISK_FREE_RATE * t_prev)
+        sig = smile_vol(atm, fwd, strike, np.full(len(opts), t_prev))
+        px = black76(fwd, strike, np.full(len(opts), t_prev), sig, is_call)
+        prev_close[opts] = np.maximum(np.round(px * 20.0) / 20.0, 0.05)
+        for j, i in enumerate(opts):
+            lot = members[i].instrument.lot_size
+            scale = 1.0 if und[j] == nifty else 0.25
+            oi_base[i] = lot * int(
+                scale * rng.integers(40_000, 90_000) * np.exp(-members[i].rank / 6.0)
+            )
+    return LatentPaths(log_mid=log_mid, prev_close=prev_close, oi_base=oi_base)
+
+
+def future_t_years(universe: Universe, expiry: date, t_sec: np.ndarray) -> np.ndarray:
+    """Time to expiry (15:30 IST on the expiry date) in years.
+
+    Args:
+        universe: Supplies the trading date.
+        expiry: Expiry date of the contract.
+        t_sec: Seconds after 09:15:00 on the trading date.
+
+    Returns:
+        Years to expiry (see :func:`t_years_to_expiry`).
+    """
+    return t_years_to_expiry(np.int64((expiry - universe.trading_date).days), t_sec)
+
+
+def t_years_to_expiry(expiry_days: np.ndarray | np.int64, t_sec: np.ndarray) -> np.ndarray:
+    """Time to expiry in years from calendar days to expiry and seconds after 09:15.
+
+    Args:
+        expiry_days: Calendar days from the trading date to the expiry date.
+        t_sec: Seconds after 09:15:00 on the trading date.
+
+    Returns:
+        Years to 15:30 IST on the expiry date, floored at five minutes so prices
+        stay finite at the closing bell of an expiry day.
+    """
+    remaining = expiry_days * 86_400.0 + (SESSION_SECONDS - t_sec)
+    return np.maximum(remaining, 300.0) / _SECONDS_PER_YEAR
+
+
+def option_atm_vol(vix_level: np.ndarray, is_banknifty: np.ndarray) -> np.ndarray:
+    """ATM implied volatility from the VIX level (VIX is in percent).
+
+    Args:
+        vix_level: INDIA VIX value(s).
+        is_banknifty: Whether each option is on BANKNIFTY.
+
+    Returns:
+        Annual ATM volatility.
+    """
+    return vix_level / 100.0 * np.where(is_banknifty, _BANKNIFTY_IV_RATIO, 1.0)
