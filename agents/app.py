@@ -33,7 +33,6 @@ from aion.tables.engine import END_OF_STREAM_NS, BundleOutcome, apply_bundle, fl
 from aion.tables.instrument_state import (
     InstrumentState,
     open_bar,
-    open_buckets,
     session_fields,
 )
 
@@ -139,24 +138,26 @@ class InstrumentDirectory:
         return token in self._by_token
 
 
-def session_snapshot(inst: Instrument, st: InstrumentState) -> bytes:
-    """The ``aion.sessions`` record of one instrument: session hash and open buckets.
+def session_snapshot(inst: Instrument, st: InstrumentState) -> dict[str, Any]:
+    """One instrument's entry in an ``aion.sessions`` record: the session hash fields.
+
+    Open buckets are not included: bucket keys are written when a bucket closes (and at
+    end of stream), which keeps this record small on the hot path.
 
     Args:
         inst: The instrument.
         st: Its state after a bundle.
 
     Returns:
-        Compact JSON bytes.
+        JSON-safe dict.
     """
     doc = {
         "symbol": inst.symbol,
         "tradingsymbol": inst.tradingsymbol,
         "token": st.token,
         "session": session_fields(st),
-        "open_buckets": [b.to_dict() for b in open_buckets(st)],
     }
-    return json.dumps(doc, separators=(",", ":")).encode()
+    return doc
 
 
 def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
@@ -223,12 +224,16 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
     async def publish(outcome: BundleOutcome, partition: int, offset: int,
                       packets: list[bytes] | None, recv_ns: Any) -> None:
         # Table writes first (inside this event's iteration: changelog partition = source).
+        snapshots = []
         for token, st in outcome.touched.items():
             state[token_key(token)] = st.to_bytes()
             inst = directory.get(token)
             if inst is not None:
-                await sessions_topic.send(key=inst.symbol.encode(),
-                                          value=session_snapshot(inst, st))
+                snapshots.append(session_snapshot(inst, st))
+        if snapshots:
+            # One record per bundle, not per instrument: per-message cost is the wall.
+            await sessions_topic.send(key=str(partition).encode(),
+                                      value=json.dumps(snapshots, separators=(",", ":")).encode())
         for bar in outcome.bars:
             inst = directory.get(bar.token)
             doc = bar.to_dict() | {"symbol": inst.symbol if inst else None}
@@ -303,7 +308,7 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
                 elif topic == names.volume_buckets:
                     batch.append(("bucket", json.loads(ev.value)))
                 else:
-                    batch.append(("session", json.loads(ev.value)))
+                    batch.extend(("session", doc) for doc in json.loads(ev.value))
             await mirror.write(batch)
 
     @app.page("/aion/stats/")

@@ -111,8 +111,6 @@ class RedisMirror:
         key = self._layout.key("session", tradingsymbol=doc["tradingsymbol"],
                                date=fields["trading_date"])
         add(key, "hset", mapping=_hash_fields(fields, SESSION_FIELDS))
-        for bucket in doc["open_buckets"]:
-            self._bucket(add, doc["tradingsymbol"], bucket)
 
     async def write(self, batch: list[tuple[str, Any]]) -> None:
         """Write a batch, retrying until Redis accepts all of it.

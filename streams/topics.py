@@ -44,7 +44,7 @@ class TopicNames:
 
     @property
     def sessions(self) -> str:
-        """Per-instrument session snapshots (session hash + open buckets) after each bundle."""
+        """Per bundle, the session snapshots (hash + open buckets) of the instruments it touched."""
         return f"{self.prefix}aion.sessions"
 
     @property
