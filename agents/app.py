@@ -223,28 +223,32 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
 
     async def publish(outcome: BundleOutcome, partition: int, offset: int,
                       packets: list[bytes] | None, recv_ns: Any) -> None:
-        # Table writes first (inside this event's iteration: changelog partition = source).
-        snapshots = []
-        for token, st in outcome.touched.items():
-            state[token_key(token)] = st.to_bytes()
-            inst = directory.get(token)
-            if inst is not None:
-                snapshots.append(session_snapshot(inst, st))
+        """Send a bundle's outputs, wait until the broker has them, then write state.
+
+        Order matters for crash safety: if the worker dies after the outputs landed but
+        before the state did, redelivery re-applies the bundle and re-emits outputs with
+        the same ids (harmless downstream); the reverse order could lose a closed bar.
+        """
+        pending: list[Any] = []
+
+        async def send(topic: Any, key: bytes, doc: Any) -> None:
+            pending.append(await topic.send(
+                key=key, value=json.dumps(doc, separators=(",", ":")).encode()))
+
+        snapshots = [session_snapshot(inst, st) for token, st in outcome.touched.items()
+                     if (inst := directory.get(token)) is not None]
         if snapshots:
             # One record per bundle, not per instrument: per-message cost is the wall.
-            await sessions_topic.send(key=str(partition).encode(),
-                                      value=json.dumps(snapshots, separators=(",", ":")).encode())
+            await send(sessions_topic, str(partition).encode(), snapshots)
         for bar in outcome.bars:
             inst = directory.get(bar.token)
             doc = bar.to_dict() | {"symbol": inst.symbol if inst else None}
-            await bars_topic.send(key=(doc["symbol"] or str(bar.token)).encode(),
-                                  value=json.dumps(doc, separators=(",", ":")).encode())
+            await send(bars_topic, (doc["symbol"] or str(bar.token)).encode(), doc)
         for bucket in outcome.buckets:
             inst = directory.get(bucket.token)
             doc = bucket.to_dict() | {"symbol": inst.symbol if inst else None,
                                       "tradingsymbol": inst.tradingsymbol if inst else None}
-            await buckets_topic.send(key=(doc["symbol"] or str(bucket.token)).encode(),
-                                     value=json.dumps(doc, separators=(",", ":")).encode())
+            await send(buckets_topic, (doc["symbol"] or str(bucket.token)).encode(), doc)
         for rej in outcome.rejects:
             doc = {
                 "reason": rej.reason, "token": rej.token, "partition": partition,
@@ -254,8 +258,12 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
                 if packets is not None else None,
             }
             stats.deadletters[rej.reason.split(":")[0]] += 1
-            await dead_topic.send(key=str(rej.token).encode(),
-                                  value=json.dumps(doc, separators=(",", ":")).encode())
+            await send(dead_topic, str(rej.token).encode(), doc)
+        if pending:
+            await asyncio.gather(*pending)
+        # Inside this event's iteration, so each changelog write lands in the source partition.
+        for token, st in outcome.touched.items():
+            state[token_key(token)] = st.to_bytes()
         stats.applied += outcome.applied
         stats.duplicates += outcome.duplicates
         stats.bars += len(outcome.bars)

@@ -275,6 +275,18 @@ class FaustRun:
         await wait_caught_up(self.infra.bootstrap, self.app_id, self.stage_topics,
                              procs=self.workers, timeout_s=timeout_s, on_progress=on_progress)
 
+    def kill_worker(self, index: int = 0) -> None:
+        """``kill -9`` a worker (crash test) and forget it.
+
+        Args:
+            index: Position in :attr:`workers`.
+        """
+        proc = self.workers.pop(index)
+        self.web_ports.pop(index)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
     def stop(self) -> None:
         """Stop every worker."""
         for proc in self.workers:
