@@ -16,6 +16,7 @@ from datetime import date, time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -27,7 +28,7 @@ from rich.progress import (
 
 from aion.config import ConfigError, Settings
 
-console = Console(stderr=False)
+console = Console(stderr=False, soft_wrap=True)
 err = Console(stderr=True)
 
 
@@ -125,9 +126,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
         result = simulate(args.date, args.seed, args.output, start=args.start, end=args.end,
                           progress=update)
-    console.print(f"wrote {result.packets:,} packets for {result.instruments} instruments "
+    console.print(f"wrote {result.packets:,} packets for {len(result.instruments)} instruments "
                   f"to {result.path}")
-    console.print(f"instruments: {result.instruments_csv}")
+    console.print(f"instruments: {result.instruments_path}")
     console.print(f"ground truth events: {result.events_path}")
     return 0
 
@@ -155,6 +156,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     speed = parse_speed(args.speed)
+    if not 1 <= args.bundle <= 65535:
+        raise UserError(f"--bundle must be 1..65535, got {args.bundle}")
+    total = count_rows(args.file)  # validates the file before we look for a broker
     bootstrap = settings.kafka_bootstrap
     if not bootstrap:
         running = infra.infra_status(settings)
@@ -164,7 +168,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
             )
         bootstrap = running.bootstrap
     names = TopicNames(settings.topic_prefix)
-    total = count_rows(args.file)
 
     async def run() -> object:
         await ensure_topics(bootstrap, names, settings.partitions)
@@ -395,11 +398,13 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Publish a Kite instruments CSV to the compacted "
                        "aion.instruments topic, or resolve tokens and symbols.")
     isub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    q = isub.add_parser("publish", help="publish a CSV to aion.instruments")
+    q = isub.add_parser("publish", help="publish a CSV to aion.instruments",
+                       description="Publish a Kite instruments CSV to aion.instruments.")
     q.add_argument("csv", type=_existing_file)
     q.add_argument("--topic-prefix", help="prefix for topic names")
     q.set_defaults(func=cmd_instruments)
-    q = isub.add_parser("lookup", help="resolve tokens or symbols from a CSV")
+    q = isub.add_parser("lookup", help="resolve tokens or symbols from a CSV",
+                       description="Resolve tokens or symbols from a Kite instruments CSV.")
     q.add_argument("csv", type=_existing_file)
     q.add_argument("items", nargs="+", help="tokens (digits) or EXCHANGE:SYMBOL")
     q.set_defaults(func=cmd_instruments)
@@ -417,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from aion import infra
     from aion.streams.replay import ReplayError
+    from aion.streams.session_file import SessionFileError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -427,8 +433,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except (UserError, infra.InfraError, ConfigError, ReplayError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+    except (UserError, infra.InfraError, ConfigError, ReplayError, SessionFileError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -95,6 +95,16 @@ def redis_snapshot(url: str) -> dict[int, dict[str, object]]:
     return out
 
 
+def redis_diff(a: dict[int, dict[str, object]], b: dict[int, dict[str, object]]) -> list[str]:
+    """Human-readable differences between two snapshots (first few)."""
+    out = []
+    for db in DBS:
+        for key in sorted(set(a[db]) | set(b[db])):
+            if a[db].get(key) != b[db].get(key):
+                out.append(f"db{db} {key}: {a[db].get(key)!r} != {b[db].get(key)!r}")
+    return out[:5]
+
+
 def flush_redis(url: str) -> None:
     client = redis.Redis.from_url(url)
     client.flushall()
@@ -194,7 +204,7 @@ def test_second_replay_is_identical(reference: RunResult, settings: Settings, in
     again, _ = asyncio.run(one_run(settings, infra, session))
     assert again.states == reference.states
     assert again.bars == reference.bars
-    assert again.redis == reference.redis
+    assert again.redis == reference.redis, redis_diff(again.redis, reference.redis)
 
 
 def test_kill_9_twice_then_restart_ends_equal(reference: RunResult, settings: Settings,
@@ -210,7 +220,7 @@ def test_kill_9_twice_then_restart_ends_equal(reference: RunResult, settings: Se
         == reference.states
     # Bars topic after dedupe by bar id; Redis byte for byte.
     assert crashed.bars == reference.bars
-    assert crashed.redis == reference.redis
+    assert crashed.redis == reference.redis, redis_diff(crashed.redis, reference.redis)
 
 
 def test_two_workers_split_partitions_and_agree(reference: RunResult, settings: Settings,
@@ -220,7 +230,7 @@ def test_two_workers_split_partitions_and_agree(reference: RunResult, settings: 
     assert all(n > 0 for n in pair.bundles_per_worker), pair.bundles_per_worker
     assert pair.states == reference.states
     assert pair.bars == reference.bars
-    assert pair.redis == reference.redis
+    assert pair.redis == reference.redis, redis_diff(pair.redis, reference.redis)
 
 
 @pytest.fixture(autouse=True)

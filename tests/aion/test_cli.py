@@ -1,0 +1,293 @@
+"""The ``aion`` command line: help, simulate, user errors, infra cycle, backtest, lookup."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from aion.cli import main
+from aion.streams.instruments import InstrumentMaster
+from aion.streams.session_file import count_rows
+from aion.streams.simulator import simulate
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Every subcommand (and the instruments actions) with a word or two of its purpose that
+# its --help must mention.
+HELP_PURPOSE: dict[tuple[str, ...], str] = {
+    ("infra",): "Tansu",
+    ("simulate",): "Simulate an NSE/NFO session",
+    ("sample",): "sample session",
+    ("replay",): "partition bundles",
+    ("worker",): "stream processor",
+    ("backtest",): "summary",
+    ("instruments",): "instruments",
+    ("instruments", "publish"): "aion.instruments",
+    ("instruments", "lookup"): "resolve tokens or symbols",
+}
+
+
+def run_cli(argv: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run ``aion`` in-process; return (exit status, stdout, stderr)."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse: --help, usage errors
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def cli_env(cache_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a CLI subprocess: private cache dir, no configured broker/Redis."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("AION_KAFKA_BOOTSTRAP", "AION_REDIS_URL", "AION_TOPIC_PREFIX")}
+    env.update({"AION_CACHE_DIR": str(cache_dir), "COLUMNS": "200", **extra})
+    return env
+
+
+def run_subprocess(argv: Sequence[str], env: dict[str, str],
+                   timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m aion.cli ARGV`` and capture its text output."""
+    return subprocess.run(
+        [sys.executable, "-m", "aion.cli", *argv], env=env, cwd=REPO, capture_output=True,
+        text=True, timeout=timeout, check=False,
+    )
+
+
+def assert_one_error_line(code: int, err: str, *, mentions: str) -> None:
+    """Exit 2, exactly one ``error:`` line naming the problem, and no traceback."""
+    assert code == 2, err
+    assert "Traceback" not in err
+    error_lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(error_lines) == 1, err
+    assert mentions.lower() in error_lines[0].lower(), error_lines[0]
+
+
+@pytest.fixture()
+def no_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private cache dir (so no `aion infra up` state is found) and no broker settings."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("AION_CACHE_DIR", str(cache))
+    monkeypatch.delenv("AION_KAFKA_BOOTSTRAP", raising=False)
+    monkeypatch.delenv("AION_REDIS_URL", raising=False)
+    monkeypatch.delenv("AION_TOPIC_PREFIX", raising=False)
+    return cache
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A 5-minute simulated session (09:15-09:20) with its sidecars."""
+    path = tmp_path_factory.mktemp("session") / "s.parquet"
+    simulate(date(2025, 11, 18), 7, path, start=time(9, 15), end=time(9, 20))
+    yield path
+
+
+# --- help ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", list(HELP_PURPOSE), ids=" ".join)
+def test_every_subcommand_has_help(command: tuple[str, ...],
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli([*command, "--help"], capsys)
+    assert code == 0
+    assert out.startswith("usage: aion " + " ".join(command))
+    flat = " ".join(out.split())  # argparse re-wraps descriptions
+    assert HELP_PURPOSE[command].lower() in flat.lower()
+
+
+def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["--help"], capsys)
+    assert code == 0
+    for (name, *_rest) in HELP_PURPOSE:
+        assert re.search(rf"^\s+{name}\s", out, re.MULTILINE), name
+
+
+def test_no_arguments_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli([], capsys)
+    assert code == 2
+    assert out == ""
+    assert "usage: aion" in err and "required: COMMAND" in err
+
+
+# --- simulate -----------------------------------------------------------------------------
+
+
+def test_simulate_writes_session_and_sidecars_deterministically(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["simulate", "--date", "2025-11-18", "--seed", "7", "--start", "09:15",
+            "--end", "09:20"]
+    outputs: list[dict[str, bytes]] = []
+    for run in ("a", "b"):
+        target = tmp_path / run / "x.parquet"
+        target.parent.mkdir()
+        code, out, err = run_cli([*argv, "-o", str(target)], capsys)
+        assert code == 0, err
+        files = {p.name: p.read_bytes() for p in sorted(target.parent.iterdir())}
+        assert set(files) == {"x.parquet", "x.instruments.csv", "x.events.json"}
+        rows = count_rows(target)
+        master = InstrumentMaster.from_csv(target.parent / "x.instruments.csv")
+        flat = " ".join(out.split())
+        assert f"wrote {rows:,} packets for {len(master)} instruments" in flat
+        assert "x.instruments.csv" in flat and "x.events.json" in flat
+        outputs.append(files)
+    assert rows > 1000
+    assert outputs[0] == outputs[1]
+
+
+# --- user errors: one line, exit 2 --------------------------------------------------------
+
+
+def test_replay_of_a_non_parquet_file(tmp_path: Path, no_broker: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    bogus = tmp_path / "notes.parquet"
+    bogus.write_text("this is not parquet\n" * 10)
+    code, _, err = run_cli(["replay", str(bogus)], capsys)
+    assert_one_error_line(code, err, mentions="not a Parquet file")
+
+
+def test_replay_of_a_missing_file(tmp_path: Path, no_broker: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["replay", str(tmp_path / "nope.parquet")], capsys)
+    assert_one_error_line(code, err, mentions="no such file")
+
+
+def test_replay_bad_speed(session: Path, no_broker: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["replay", str(session), "--speed", "fast"], capsys)
+    assert_one_error_line(code, err, mentions="bad speed 'fast'")
+
+
+@pytest.mark.parametrize("size", ["0", "65536"])
+def test_replay_bad_bundle_size(size: str, session: Path, no_broker: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["replay", str(session), "--bundle", size], capsys)
+    assert_one_error_line(code, err, mentions="bundle")
+    assert size in err
+
+
+def test_replay_without_a_broker(session: Path, no_broker: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["replay", str(session)], capsys)
+    assert_one_error_line(code, err, mentions="no broker")
+    assert "AION_KAFKA_BOOTSTRAP" in err and "aion infra up" in err
+    assert "sent" not in out
+    assert not (no_broker / "infra.json").exists()
+
+
+@pytest.mark.parametrize("bad", ["2025-13-01", "18-11-2025"])
+def test_simulate_bad_date(bad: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_file = tmp_path / "y.parquet"
+    code, _, err = run_cli(["simulate", "--date", bad, "-o", str(out_file)], capsys)
+    assert_one_error_line(code, err, mentions=f"not a date (YYYY-MM-DD): '{bad}'")
+    assert not out_file.exists()
+
+
+def test_user_error_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.parquet"
+    bogus.write_bytes(b"PAR1 but not really")
+    done = run_subprocess(["replay", str(bogus)],
+                          cli_env(tmp_path / "cache", AION_KAFKA_BOOTSTRAP="127.0.0.1:1"))
+    assert_one_error_line(done.returncode, done.stderr, mentions="not a Parquet file")
+    assert done.stdout == ""
+
+
+# --- infra up | status | down -------------------------------------------------------------
+
+
+def test_infra_up_status_down_cycle(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = cli_env(cache)
+
+    down = run_subprocess(["infra", "status"], env)
+    assert down.returncode == 1
+    assert "not running" in down.stdout
+
+    up = run_subprocess(["infra", "up"], env)
+    try:
+        assert up.returncode == 0, up.stderr
+        exports = dict(re.findall(r"^export (AION_\w+)=(\S+)$", up.stdout, re.MULTILINE))
+        assert set(exports) == {"AION_KAFKA_BOOTSTRAP", "AION_REDIS_URL"}
+        assert exports["AION_KAFKA_BOOTSTRAP"].startswith("127.0.0.1:")
+        assert exports["AION_REDIS_URL"].startswith("redis://127.0.0.1:")
+        assert (cache / "infra.json").is_file()
+
+        status = run_subprocess(["infra", "status"], env)
+        assert status.returncode == 0, status.stderr
+        assert exports["AION_KAFKA_BOOTSTRAP"] in status.stdout
+        assert status.stdout.count(" up") == 2
+        pids = [int(p) for p in re.findall(r"\(pid (\d+)\)", status.stdout)]
+        assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+
+        again = run_subprocess(["infra", "up"], env)
+        assert_one_error_line(again.returncode, again.stderr, mentions="already running")
+    finally:
+        stopped = run_subprocess(["infra", "down"], env)
+    assert stopped.returncode == 0, stopped.stderr
+    assert "stopped" in stopped.stdout and "kafka" in stopped.stdout
+    assert not any(_alive(pid) for pid in pids)
+    assert not (cache / "infra.json").exists()
+
+    after = run_subprocess(["infra", "status"], env)
+    assert after.returncode == 1
+    again_down = run_subprocess(["infra", "down"], env)
+    assert again_down.returncode == 0 and "nothing was running" in again_down.stdout
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (and is not a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+# --- backtest (direct) and instruments lookup ---------------------------------------------
+
+
+def test_backtest_direct_counts_every_tick(session: Path, no_broker: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["backtest", "--driver", "direct", str(session)], capsys)
+    assert code == 0, err
+    rows = count_rows(session)
+    instruments = len(InstrumentMaster.from_csv(session.with_suffix(".instruments.csv")))
+    assert "direct driver" in out
+    assert re.search(rf"ticks\s*│\s*{rows:,}\s", out), out
+    assert re.search(rf"instruments\s*│\s*{instruments:,}\s", out), out
+    assert re.search(r"dead letters\s*│\s*0\s", out), out
+
+
+def test_backtest_without_instruments_csv_is_a_user_error(
+    tmp_path: Path, session: Path, no_broker: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lonely = tmp_path / "lonely.parquet"
+    lonely.write_bytes(session.read_bytes())
+    code, _, err = run_cli(["backtest", "--driver", "direct", str(lonely)], capsys)
+    assert_one_error_line(code, err, mentions="no instruments CSV")
+
+
+def test_instruments_lookup_resolves_both_ways(session: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    csv = session.with_suffix(".instruments.csv")
+    code, out, err = run_cli(["instruments", "lookup", str(csv), "738561", "NSE:RELIANCE"],
+                             capsys)
+    assert code == 0, err
+    assert out.splitlines() == ["738561 -> NSE:RELIANCE", "NSE:RELIANCE -> 738561"]
+
+
+def test_instruments_lookup_unknown_item_exits_1(session: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    csv = session.with_suffix(".instruments.csv")
+    code, out, err = run_cli(["instruments", "lookup", str(csv), "NSE:RELIANCE", "NSE:NOPE"],
+                             capsys)
+    assert code == 1
+    assert out.splitlines() == ["NSE:RELIANCE -> 738561"]
+    assert "unknown" in err and "NOPE" in err
