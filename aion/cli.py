@@ -430,11 +430,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.bundle = int(Settings.load().get("producer.replay_bundle_packets", 500))
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from aiokafka.errors import KafkaError
+
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
     except (UserError, infra.InfraError, ConfigError, ReplayError, SessionFileError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        return 2
+    except KafkaError as exc:
+        err.print(f"[red]error:[/red] broker unreachable or refused the request: "
+                  f"{escape(str(exc))}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -291,3 +291,22 @@ def test_instruments_lookup_unknown_item_exits_1(session: Path,
     assert code == 1
     assert out.splitlines() == ["NSE:RELIANCE -> 738561"]
     assert "unknown" in err and "NOPE" in err
+
+
+def test_unreachable_broker_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aion.cli import main
+
+    monkeypatch.setenv("AION_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("AION_KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    csv = tmp_path / "i.csv"
+    csv.write_text(
+        "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,"
+        "tick_size,lot_size,instrument_type,segment,exchange\n"
+        "738561,2885,RELIANCE,RELIANCE INDUSTRIES,0,,0,0.05,1,EQ,NSE,NSE\n"
+    )
+    assert main(["instruments", "publish", str(csv)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1
+    assert "Traceback" not in err
