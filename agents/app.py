@@ -23,7 +23,7 @@ from typing import Any
 
 import faust
 
-from aion.agents import broker_compat
+from aion.agents import faust_patches
 from aion.agents.mirror import RedisMirror
 from aion.config import KeyLayout, Settings
 from aion.streams.batch import ERROR_REASONS
@@ -172,7 +172,7 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
     Returns:
         The app, ready for ``faust.Worker``.
     """
-    broker_compat.install(bootstrap)
+    faust_patches.install(bootstrap)
     names = TopicNames(settings.topic_prefix)
     app_id = names.app_id(settings.get("app_id", "aion"))
     partitions = settings.partitions

@@ -1,7 +1,7 @@
 """Helpers for the pure-domain tests: a local tick dtype and tick builders.
 
-``TICK_DTYPE_FOR_TESTS`` mirrors ``aion.streams.batch.TICK_DTYPE`` (tables may not import
-streams); the lead replaces it with that import once it exists. Helpers are handed to
+``TICK_DTYPE_FOR_TESTS`` is ``aion.streams.batch.TICK_DTYPE`` (tests may import streams;
+``tables/`` itself may not). Helpers are handed to
 tests through the session-scoped ``tk`` fixture so hypothesis tests can use them too.
 """
 
@@ -14,34 +14,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from aion.streams.batch import TICK_DTYPE
 from aion.tables.timeutil import ist_wall_ns
 
-TICK_DTYPE_FOR_TESTS = np.dtype(
-    [
-        ("token", "u4"),
-        ("kind", "u2"),
-        ("error", "u1"),
-        ("last_price", "f8"),
-        ("last_qty", "u4"),
-        ("avg_price", "f8"),
-        ("volume", "u4"),
-        ("buy_qty", "u4"),
-        ("sell_qty", "u4"),
-        ("open", "f8"),
-        ("high", "f8"),
-        ("low", "f8"),
-        ("close", "f8"),
-        ("last_trade_time", "i8"),
-        ("oi", "u4"),
-        ("oi_high", "u4"),
-        ("oi_low", "u4"),
-        ("exchange_ts", "i8"),
-        ("bid_price", "f8"),
-        ("bid_qty", "u4"),
-        ("ask_price", "f8"),
-        ("ask_qty", "u4"),
-    ]
-)
+# The decoder's own dtype: the pure tables consume exactly what the batch decoder emits.
+TICK_DTYPE_FOR_TESTS = TICK_DTYPE
 
 TOKEN = 341249
 ist_ns = ist_wall_ns

@@ -5,10 +5,10 @@ import math
 
 import numpy as np
 import pytest
-from conftest import TICK_DTYPE_FOR_TESTS, TOKEN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aion.streams.batch import TICK_DTYPE as TICK_DTYPE_FOR_TESTS
 from aion.tables.instrument_state import (
     SMALL_SLICE,
     InstrumentState,
@@ -22,6 +22,7 @@ from aion.tables.instrument_state import (
 )
 from aion.tables.timeutil import BUCKET_RESOLUTIONS, NS_PER_S, ist_wall_ns
 
+TOKEN = 341249
 D = (2025, 10, 23)
 PROP = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
