@@ -47,11 +47,68 @@ def token_key(token: int) -> bytes:
     return str(token).encode()
 
 
+MARK_PREFIX = b"p:"
+
+
+def mark_key(partition: int) -> bytes:
+    """Table key of a source partition's "applied up to offset" mark."""
+    return MARK_PREFIX + str(partition).encode()
+
+
+class Backfill:
+    """Re-reads source bundles the state has not seen (see the ticks agent)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._bootstrap = bootstrap
+        self._topic = topic
+
+    async def read(self, partition: int, start: int, end: int) -> list[tuple[int, bytes]]:
+        """Bundles of ``partition`` with ``start <= offset < end``, in offset order.
+
+        Args:
+            partition: Source partition.
+            start: First offset wanted.
+            end: First offset not wanted.
+
+        Returns:
+            ``(offset, value)`` pairs.
+        """
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        log.warning("partition %d: re-reading bundles %d..%d the restored state lacks",
+                    partition, start, end - 1)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap,
+                                    enable_auto_commit=False, auto_offset_reset="earliest")
+        await consumer.start()
+        out: list[tuple[int, bytes]] = []
+        try:
+            tp = TopicPartition(self._topic, partition)
+            consumer.assign([tp])
+            consumer.seek(tp, start)
+            while not out or out[-1][0] < end - 1:
+                batch = await consumer.getmany(tp, timeout_ms=1000)
+                records = batch.get(tp, [])
+                if not records and consumer.highwater(tp) is not None \
+                        and consumer.highwater(tp) <= start:
+                    break  # nothing there (retention): give up rather than spin
+                for rec in records:
+                    if start <= rec.offset < end:
+                        out.append((rec.offset, rec.value))
+                    start = max(start, rec.offset + 1)
+                if records and records[-1].offset >= end - 1:
+                    break
+        finally:
+            await consumer.stop()
+        return out
+
+
 @dataclass
 class EngineStats:
     """Per-worker counters, shown by the ``/aion/stats/`` web view."""
 
     bundles: int = 0
+    skipped_bundles: int = 0
+    backfilled_bundles: int = 0
     packets: int = 0
     applied: int = 0
     duplicates: int = 0
@@ -64,7 +121,9 @@ class EngineStats:
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe view."""
         return {
-            "bundles": self.bundles, "packets": self.packets, "applied": self.applied,
+            "bundles": self.bundles, "skipped_bundles": self.skipped_bundles,
+            "backfilled_bundles": self.backfilled_bundles,
+            "packets": self.packets, "applied": self.applied,
             "duplicates": self.duplicates, "bars": self.bars, "buckets": self.buckets,
             "deadletters": dict(self.deadletters),
             "deadletters_total": sum(self.deadletters.values()),
@@ -209,6 +268,7 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
     # Tables take their (raw) serializers from the app defaults above.
     table_types = {"key_type": bytes, "value_type": bytes}
     state = app.Table(STATE_TABLE, partitions=partitions, **table_types)
+    backfill = Backfill(bootstrap, names.ticks_raw)
     directory = InstrumentDirectory()
     asyncio.run(directory.load(bootstrap, names.instruments))
 
@@ -271,37 +331,62 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
         stats.bars += len(outcome.bars)
         stats.buckets += len(outcome.buckets)
 
-    @app.agent(ticks_topic, name="ticks")
-    async def ticks_agent(stream: faust.StreamT) -> None:
-        """Decode each bundle whole and apply it to the states of the instruments it touches."""
-        async for event in stream.events():
-            msg = event.message
-            data: bytes = event.value
-            stats.bundles += 1
-            try:
-                rows, recv_ns = decode_bundle_batch(data)
-            except BundleError as exc:
-                stats.deadletters["bad_bundle"] += 1
-                await dead_topic.send(key=b"bundle", value=json.dumps({
-                    "reason": f"bad_bundle:{exc}", "partition": msg.partition,
-                    "offset": msg.offset, "packet_b64": base64.b64encode(data).decode(),
-                }).encode())
-                continue
+    async def handle_bundle(partition: int, offset: int, data: bytes) -> None:
+        """Apply one bundle of ``partition`` at ``offset`` and publish what it produced."""
+        stats.bundles += 1
+        try:
+            rows, recv_ns = decode_bundle_batch(data)
+        except BundleError as exc:
+            stats.deadletters["bad_bundle"] += 1
+            fut = await dead_topic.send(key=b"bundle", value=json.dumps({
+                "reason": f"bad_bundle:{exc}", "partition": partition,
+                "offset": offset, "packet_b64": base64.b64encode(data).decode(),
+            }).encode())
+            await fut
+        else:
             if len(rows) == 0:
                 # End-of-stream marker: close what is open in this partition.
                 mine = {}
                 for key, value in list(state.items()):
+                    if key.startswith(MARK_PREFIX):
+                        continue
                     token = int(key)
-                    if partition_for_token(token, partitions) == msg.partition:
+                    if partition_for_token(token, partitions) == partition:
                         mine[token] = InstrumentState.from_bytes(value)
-                await publish(flush_states(mine, END_OF_STREAM_NS), msg.partition,
-                              msg.offset, None, None)
+                await publish(flush_states(mine, END_OF_STREAM_NS), partition, offset,
+                              None, None)
+            else:
+                stats.packets += len(rows)
+                outcome = apply_bundle(lookup, rows, recv_ns, partition, offset,
+                                       known=directory.known, error_reasons=ERROR_REASONS)
+                packets = decode_bundle(data)[0] if outcome.rejects else None
+                await publish(outcome, partition, offset, packets, recv_ns)
+        # Written last, after the states: "everything up to this offset is applied".
+        state[mark_key(partition)] = str(offset).encode()
+
+    @app.agent(ticks_topic, name="ticks")
+    async def ticks_agent(stream: faust.StreamT) -> None:
+        """Decode each bundle whole and apply it to the states of the instruments it touches.
+
+        The per-partition mark makes the agent independent of how Faust orders offset
+        commits and changelog writes: a bundle at or below the mark was applied (skip
+        it); a bundle beyond ``mark + 1`` means the stream was committed past what the
+        restored state holds, so the missing bundles are re-read from the log first.
+        """
+        async for event in stream.events():
+            msg = event.message
+            mark = state.get(mark_key(msg.partition))
+            applied = int(mark) if mark is not None else -1
+            if msg.offset <= applied:
+                stats.skipped_bundles += 1
                 continue
-            stats.packets += len(rows)
-            outcome = apply_bundle(lookup, rows, recv_ns, msg.partition, msg.offset,
-                                   known=directory.known, error_reasons=ERROR_REASONS)
-            packets = decode_bundle(data)[0] if outcome.rejects else None
-            await publish(outcome, msg.partition, msg.offset, packets, recv_ns)
+            if msg.offset > applied + 1:
+                # Gap: on a fresh topic offsets start at 0, so anything missing is replayed.
+                for offset, data in await backfill.read(msg.partition, applied + 1,
+                                                        msg.offset):
+                    stats.backfilled_bundles += 1
+                    await handle_bundle(msg.partition, offset, data)
+            await handle_bundle(msg.partition, msg.offset, event.value)
 
     mirror = RedisMirror(redis_url, KeyLayout.load(), stats)
     mirror_channel = app.topic(names.bars_1m, names.volume_buckets, names.sessions, **raw)

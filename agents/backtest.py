@@ -384,7 +384,8 @@ async def run_faust_backtest(
         summary.buckets = await end_offsets(infra.bootstrap, run.names.volume_buckets)
         summary.deadletters = await end_offsets(infra.bootstrap, run.names.deadletter)
         changelog = await read_all(infra.bootstrap, STATE_CHANGELOG.format(app_id=run.app_id))
-        summary.instruments = len({key for _, _, key, _ in changelog})
+        summary.instruments = len({key for _, _, key, _ in changelog
+                                   if key is not None and key[:1].isdigit()})
         summary.redis_keys = redis_key_counts(infra.redis_url)
     summary.wall_seconds = time.monotonic() - started
     return summary

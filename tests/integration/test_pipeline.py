@@ -116,7 +116,7 @@ async def collect(run: FaustRun) -> RunResult:
     changelog = await read_all(boot, STATE_CHANGELOG.format(app_id=run.app_id))
     states: dict[int, bytes] = {}
     for _, _, key, value in changelog:
-        if value is not None:
+        if value is not None and not key.startswith(b"p:"):  # skip partition marks
             states[int(key)] = value
     bar_records = await read_all(boot, run.names.bars_1m)
     bars = {}
@@ -124,6 +124,8 @@ async def collect(run: FaustRun) -> RunResult:
         doc = json.loads(value)
         bars[doc["bar_id"]] = doc
     per_worker = [(worker_stats(p) or {}).get("bundles", 0) for p in run.web_ports]
+    for port in run.web_ports:
+        print("worker stats", worker_stats(port))
     return RunResult(states, bars, len(bar_records), redis_snapshot(run.infra.redis_url),
                      per_worker)
 
