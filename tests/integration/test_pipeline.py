@@ -240,3 +240,39 @@ def _no_leftover_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # Workers get their settings from the run's env, never from the test runner's.
     monkeypatch.delenv("AION_TOPIC_PREFIX", raising=False)
     yield
+
+
+def test_redis_outage_delays_the_mirror_and_loses_nothing(
+    reference: RunResult, settings: Settings, infra: Infra, session: Path
+) -> None:
+    import signal
+
+    from aion import infra as infra_mod
+
+    own = infra_mod.start_redis()
+    outage = Infra(infra.kafka, own)
+    assert own.pid is not None
+
+    async def run() -> tuple[RunResult, int]:
+        async with faust_run(settings, outage, session) as run:
+            await replay(session, infra.bootstrap, run.names.ticks_raw, PARTITIONS,
+                         bundle_packets=BUNDLE)
+            while not any((worker_stats(p) or {}).get("mirrored") for p in run.web_ports):
+                await asyncio.sleep(0.1)  # the mirror is writing: now pull the plug
+            # Redis stops answering (longer than the mirror's 5 s socket timeout) ...
+            os.kill(own.pid, signal.SIGSTOP)
+            await asyncio.sleep(8.0)
+            os.kill(own.pid, signal.SIGCONT)  # ... and comes back with its data.
+            await run.wait(timeout_s=300)
+            retries = sum((worker_stats(p) or {}).get("redis_retries", 0)
+                          for p in run.web_ports)
+            return await collect(run), retries
+
+    try:
+        result, retries = asyncio.run(run())
+    finally:
+        infra_mod.stop(own)
+    assert retries > 0, "the mirror never noticed the outage"
+    assert result.states == reference.states
+    assert result.bars == reference.bars
+    assert result.redis == reference.redis, redis_diff(result.redis, reference.redis)
