@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kite_packets import KINDS, make_packet
+from kite_packets import packets as valid_packets
 
 from aion.streams.batch import (
     ERROR_EMPTY,
@@ -19,27 +21,7 @@ from aion.streams.batch import (
 )
 from aion.streams.codec import CodecError, PacketKind, Tick, decode_packet, join_frame
 
-SEGMENTS = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 12, 77]
-KINDS = list(PacketKind)
 BAD_LENGTHS = [0, 1, 2, 3, 4, 5, 7, 9, 27, 29, 31, 33, 43, 45, 183, 185, 250]
-
-
-def make_packet(kind: PacketKind, body: bytes, segment: int) -> bytes:
-    """Random bytes -> valid packet: set the segment byte, zero the depth padding."""
-    b = bytearray(body[: kind.value])
-    b[3] = segment
-    if kind is PacketKind.FULL:
-        for level in range(10):
-            pad = 64 + level * 12 + 10
-            b[pad : pad + 2] = b"\x00\x00"
-    return bytes(b)
-
-
-@st.composite
-def valid_packets(draw: st.DrawFn, kind: PacketKind | None = None) -> bytes:
-    k = kind if kind is not None else draw(st.sampled_from(KINDS))
-    body = draw(st.binary(min_size=k.value, max_size=k.value))
-    return make_packet(k, body, draw(st.sampled_from(SEGMENTS)))
 
 
 @st.composite

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kite_packets import KINDS, SEGMENTS, make_packet, packets
 from kiteconnect import KiteTicker
 
 from aion.streams.codec import (
@@ -37,26 +38,6 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kite"
 KITE = KiteTicker("k", "t")  # never connects: only its parser is used
 
 # Every segment kiteconnect knows, plus 0, 10, 11 and a stray high value.
-SEGMENTS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 200]
-KINDS = list(PacketKind)
-
-
-def make_packet(kind: PacketKind, body: bytes, segment: int) -> bytes:
-    """Turn random bytes into a valid packet: set the segment byte, zero depth padding."""
-    b = bytearray(body[: kind.value])
-    b[3] = segment
-    if kind is PacketKind.FULL:
-        for level in range(10):
-            pad = 64 + level * 12 + 10
-            b[pad : pad + 2] = b"\x00\x00"
-    return bytes(b)
-
-
-@st.composite
-def packets(draw: st.DrawFn, kind: PacketKind | None = None) -> bytes:
-    k = kind if kind is not None else draw(st.sampled_from(KINDS))
-    body = draw(st.binary(min_size=k.value, max_size=k.value))
-    return make_packet(k, body, draw(st.sampled_from(SEGMENTS)))
 
 
 def kite_parse(packet_list: list[bytes]) -> list[dict]:
