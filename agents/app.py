@@ -389,22 +389,28 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
             await handle_bundle(msg.partition, msg.offset, event.value)
 
     mirror = RedisMirror(redis_url, KeyLayout.load(), stats)
-    mirror_channel = app.topic(names.bars_1m, names.volume_buckets, names.sessions, **raw)
 
-    @app.agent(mirror_channel, name="redis-mirror")
-    async def mirror_agent(stream: faust.StreamT) -> None:
-        """Copy bars, buckets and session state into Redis; acks only after Redis has them."""
-        async for events in stream.take_events(500, within=0.05):
-            batch = []
-            for ev in events:
-                topic = ev.message.topic
-                if topic == names.bars_1m:
-                    batch.append(("bar", json.loads(ev.value)))
-                elif topic == names.volume_buckets:
-                    batch.append(("bucket", json.loads(ev.value)))
-                else:
-                    batch.extend(("session", doc) for doc in json.loads(ev.value))
-            await mirror.write(batch)
+    def mirror_agent(topic: Any, kind: str, name: str) -> None:
+        """One mirror agent per source topic (simpler rebalances than a shared channel)."""
+
+        async def run(stream: faust.StreamT) -> None:
+            async for events in stream.take_events(500, within=0.05):
+                batch: list[tuple[str, Any]] = []
+                for ev in events:
+                    doc = json.loads(ev.value)
+                    if kind == "session":
+                        batch.extend(("session", d) for d in doc)
+                    else:
+                        batch.append((kind, doc))
+                # Returns only once Redis has everything; then take() acks the events.
+                await mirror.write(batch)
+
+        run.__doc__ = f"Copy {kind} records into Redis; ack only after Redis has them."
+        app.agent(topic, name=name)(run)
+
+    mirror_agent(bars_topic, "bar", "mirror-bars")
+    mirror_agent(buckets_topic, "bucket", "mirror-buckets")
+    mirror_agent(sessions_topic, "session", "mirror-sessions")
 
     @app.page("/aion/stats/")
     async def stats_view(web: Any, request: Any) -> Any:

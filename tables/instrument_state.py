@@ -35,12 +35,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from aion.tables import kernels
 from aion.tables.bars import (
     NEW,
     POST_CLOSE,
     SAME,
     Bar,
     BarState,
+    OpenBar,
     apply_bar_tick,
 )
 from aion.tables.bars import advance_watermark as _bars_advance_watermark
@@ -259,6 +261,18 @@ def _precompute_python(ticks: np.ndarray, ev_l: list[int], token: int) -> _Preco
     return pre, day, bar_start, cols[2], has_vol, cols[4], early, post
 
 
+KERNEL_MIN_SLICE = 6
+"""Slices (after duplicates) longer than this run the compiled loop of ``kernels``."""
+
+_KERNEL_REASONS = (
+    "",
+    REJECT_DECODE,
+    REJECT_BAD_PRICE,
+    REJECT_STALE_DATE,
+    REJECT_NON_MONOTONIC,
+)
+
+
 def apply_ticks(
     state: InstrumentState,
     ticks: np.ndarray,
@@ -268,6 +282,10 @@ def apply_ticks(
     indices: npt.ArrayLike,
 ) -> ApplyResult:
     """Apply one bundle's ticks of this instrument, in arrival order.
+
+    Slices longer than :data:`KERNEL_MIN_SLICE` (after dropping duplicates) run the
+    compiled loop (:func:`apply_ticks_kernel`), shorter ones the Python reference loop
+    (:func:`apply_ticks_python`); both give byte-identical states and results.
 
     Args:
         state: The instrument's state, updated in place.
@@ -284,14 +302,101 @@ def apply_ticks(
         ValueError: If array lengths differ, indices are not strictly increasing or a
             row belongs to another token (caller bugs, not bad market data).
     """
+    return _apply(state, ticks, event_ns, partition, offset, indices, KERNEL_MIN_SLICE)
+
+
+def apply_ticks_python(
+    state: InstrumentState,
+    ticks: np.ndarray,
+    event_ns: npt.ArrayLike,
+    partition: int,
+    offset: int,
+    indices: npt.ArrayLike,
+) -> ApplyResult:
+    """:func:`apply_ticks` always on the Python reference loop.
+
+    Args:
+        state: See :func:`apply_ticks`.
+        ticks: See :func:`apply_ticks`.
+        event_ns: See :func:`apply_ticks`.
+        partition: See :func:`apply_ticks`.
+        offset: See :func:`apply_ticks`.
+        indices: See :func:`apply_ticks`.
+
+    Returns:
+        See :func:`apply_ticks`.
+    """
+    return _apply(state, ticks, event_ns, partition, offset, indices, None)
+
+
+def apply_ticks_kernel(
+    state: InstrumentState,
+    ticks: np.ndarray,
+    event_ns: npt.ArrayLike,
+    partition: int,
+    offset: int,
+    indices: npt.ArrayLike,
+) -> ApplyResult:
+    """:func:`apply_ticks` always on the compiled loop (any slice length).
+
+    Args:
+        state: See :func:`apply_ticks`.
+        ticks: See :func:`apply_ticks`.
+        event_ns: See :func:`apply_ticks`.
+        partition: See :func:`apply_ticks`.
+        offset: See :func:`apply_ticks`.
+        indices: See :func:`apply_ticks`.
+
+    Returns:
+        See :func:`apply_ticks`.
+    """
+    return _apply(state, ticks, event_ns, partition, offset, indices, 0)
+
+
+def _apply(
+    state: InstrumentState,
+    ticks: np.ndarray,
+    event_ns: npt.ArrayLike,
+    partition: int,
+    offset: int,
+    indices: npt.ArrayLike,
+    kernel_min: int | None,
+) -> ApplyResult:
+    """Validate, drop duplicates, then run the kernel or the Python loop.
+
+    Args:
+        state: See :func:`apply_ticks`.
+        ticks: See :func:`apply_ticks`.
+        event_ns: See :func:`apply_ticks`.
+        partition: See :func:`apply_ticks`.
+        offset: See :func:`apply_ticks`.
+        indices: See :func:`apply_ticks`.
+        kernel_min: Use the kernel for slices longer than this; None never.
+
+    Returns:
+        See :func:`apply_ticks`.
+
+    Raises:
+        ValueError: See :func:`apply_ticks`.
+    """
     res = ApplyResult()
     n = len(ticks)
-    idx_l: list[int] = np.asarray(indices, dtype=np.int64).tolist()
-    ev_l: list[int] = np.asarray(event_ns, dtype=np.int64).tolist()
-    if len(idx_l) != n or len(ev_l) != n:
+    idx_a = np.asarray(indices, dtype=np.int64)
+    ev_a = np.asarray(event_ns, dtype=np.int64)
+    if len(idx_a) != n or len(ev_a) != n:
         raise ValueError("ticks, event_ns and indices must have the same length")
     if n == 0:
         return res
+    if kernel_min is not None and n > kernel_min:
+        # bisect on an unchecked array is harmless: the kernel checks the order first.
+        first = first_new(state.positions, partition, offset, idx_a)
+        if n - first > kernel_min:
+            res.skipped_duplicates = first
+            _run_kernel(state, ticks, ev_a, idx_a, first, res)
+            state.positions[partition] = (offset, int(idx_a[-1]))
+            return res
+    idx_l: list[int] = idx_a.tolist()
+    ev_l: list[int] = ev_a.tolist()
     if any(b <= a for a, b in itertools.pairwise(idx_l)):
         raise ValueError("indices in bundle must be strictly increasing")
     first = first_new(state.positions, partition, offset, idx_l)
@@ -300,6 +405,34 @@ def apply_ticks(
         return res
     if first:
         ticks, idx_l, ev_l = ticks[first:], idx_l[first:], ev_l[first:]
+    _run_python(state, ticks, ev_l, idx_l, res)
+    state.positions[partition] = (offset, idx_l[-1])
+    return res
+
+
+def _count_rejects(state: InstrumentState, res: ApplyResult) -> None:
+    if res.rejects:
+        counts = state.rejects
+        for _, reason in res.rejects:
+            counts[reason] = counts.get(reason, 0) + 1
+
+
+def _run_python(
+    state: InstrumentState,
+    ticks: np.ndarray,
+    ev_l: list[int],
+    idx_l: list[int],
+    res: ApplyResult,
+) -> None:
+    """The reference per-tick loop (non-empty slice of new ticks).
+
+    Args:
+        state: The instrument's state, updated in place (not its positions).
+        ticks: The new rows.
+        ev_l: Their event times.
+        idx_l: Their indices in the bundle.
+        res: Result to fill.
+    """
     token = state.token
     # Small slices (live traffic) pay more for numpy call overhead than they save.
     pre_fn = _precompute_python if len(idx_l) <= SMALL_SLICE else _precompute_numpy
@@ -360,16 +493,176 @@ def apply_ticks(
         else:  # LATE or UNBARRED
             late += 1
 
-    state.positions[partition] = (offset, idx_l[-1])
     state.ticks_applied += applied
     state.late_ticks += late
-    if rejects:
-        counts = state.rejects
-        for _, reason in rejects:
-            counts[reason] = counts.get(reason, 0) + 1
+    _count_rejects(state, res)
     res.applied = applied
     res.late_ticks = late
-    return res
+
+
+def _pack(state: InstrumentState) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The kernel's flat state arrays (``kernels.I_*`` / ``F_*`` layout).
+
+    Args:
+        state: The instrument's state.
+
+    Returns:
+        The integer and float state arrays.
+    """
+    vs = state.volume
+    bs = state.bars
+    ob = bs.open_bar
+    ints = [
+        vs.day,
+        int(vs.observed),
+        vs.cumulative,
+        vs.baseline_volume,
+        vs.incremental_total,
+        vs.last_incremental,
+        vs.update_count,
+        vs.last_update,
+    ]
+    floats = [vs.last_price, vs.high_price, vs.low_price]
+    if ob is None:
+        ints += [0, 0, 0, 0, 0, 0, 0, 0]
+        floats += [0.0, 0.0, 0.0, 0.0, 0.0]
+    else:
+        ints += [
+            1,
+            ob.start_ns,
+            ob.volume,
+            ob.tick_count,
+            ob.late_ticks,
+            ob.pv_volume,
+            ob.first_ts_ns,
+            ob.last_ts_ns,
+        ]
+        floats += [ob.open, ob.high, ob.low, ob.close, ob.pv]
+    ints += [
+        bs.floor_ns,
+        bs.closed_day,
+        bs.post_close_ticks,
+        bs.post_close_volume,
+        bs.unbarred_ticks,
+        bs.unbarred_volume,
+    ]
+    for acc in state.buckets.accs:
+        ints += [acc.start_ns, acc.volume, acc.count, acc.first_ts_ns, acc.last_ts_ns]
+        floats.append(acc.last_price)
+    return np.array(ints, dtype=np.int64), np.array(floats, dtype=np.float64)
+
+
+def _unpack(state: InstrumentState, si: list[int], sf: list[float]) -> None:
+    """Write the kernel's state arrays (as lists) back into the dataclasses.
+
+    Args:
+        state: The instrument's state, updated in place.
+        si: Integer state, ``kernels.I_*`` layout.
+        sf: Float state, ``kernels.F_*`` layout.
+    """
+    vs = state.volume
+    (
+        vs.day,
+        observed,
+        vs.cumulative,
+        vs.baseline_volume,
+        vs.incremental_total,
+        vs.last_incremental,
+        vs.update_count,
+        vs.last_update,
+    ) = si[0:8]
+    vs.observed = bool(observed)
+    vs.last_price, vs.high_price, vs.low_price = sf[0:3]
+    bs = state.bars
+    if si[8]:
+        bs.open_bar = OpenBar(
+            si[9], sf[3], sf[4], sf[5], sf[6], si[10], si[11], si[12], sf[7], si[13], si[14],
+            si[15],
+        )
+    else:
+        bs.open_bar = None
+    (
+        bs.floor_ns,
+        bs.closed_day,
+        bs.post_close_ticks,
+        bs.post_close_volume,
+        bs.unbarred_ticks,
+        bs.unbarred_volume,
+    ) = si[16:22]
+    base = kernels.I_ACC0
+    for k, acc in enumerate(state.buckets.accs):
+        j = base + k * kernels.ACC_WIDTH
+        acc.start_ns, acc.volume, acc.count, acc.first_ts_ns, acc.last_ts_ns = si[j : j + 5]
+        acc.last_price = sf[kernels.F_ACC0 + k]
+
+
+def _run_kernel(
+    state: InstrumentState,
+    ticks: np.ndarray,
+    ev: npt.NDArray[np.int64],
+    idx: npt.NDArray[np.int64],
+    first: int,
+    res: ApplyResult,
+) -> None:
+    """The compiled per-tick loop over rows ``first:`` (at least one).
+
+    Args:
+        state: The instrument's state, updated in place (not its positions).
+        ticks: All rows of the slice (duplicates included).
+        ev: Their event times.
+        idx: Their indices in the bundle.
+        first: Position of the first new row.
+        res: Result to fill.
+
+    Raises:
+        ValueError: If indices are not strictly increasing or a row belongs to another
+            token (nothing is changed).
+    """
+    token = state.token
+    si, sf = _pack(state)
+    status, applied, late, nbar, nb, nrej, out_i, out_f = kernels.apply_kernel(
+        token,
+        idx,
+        first,
+        ticks["token"],
+        ticks["error"],
+        ticks["last_price"],
+        ticks["kind"],
+        ticks["volume"],
+        ev,
+        si,
+        sf,
+    )
+    if status == kernels.NOT_INCREASING:
+        raise ValueError("indices in bundle must be strictly increasing")
+    if status == kernels.TOKEN_MISMATCH:
+        raise ValueError(f"ticks of another token passed to the state of {token}")
+    _unpack(state, si.tolist(), sf.tolist())
+    n = len(ev) - first
+    if nbar:
+        res.closed_bars.extend(
+            Bar(token, start, o, h, lo, c, vol, cnt, lt, vwap if has_vwap else None, f, la)
+            for (start, vol, cnt, lt, f, la, has_vwap), (o, h, lo, c, vwap) in zip(
+                out_i[:nbar].tolist(), out_f[:nbar].tolist(), strict=True
+            )
+        )
+    if nb:
+        b0 = n + 1  # kernels.bucket_row0(n)
+        res.closed_buckets.extend(
+            BucketRecord(token, r, s, v, cnt, f, la, p)
+            for (r, s, v, cnt, f, la, _), p in zip(
+                out_i[b0 : b0 + nb].tolist(), out_f[b0 : b0 + nb, 0].tolist(), strict=True
+            )
+        )
+    if nrej:
+        r0 = n + 1 + n * kernels.MAX_BUCKETS_PER_TICK + 1  # kernels.reject_row0(n)
+        reasons = _KERNEL_REASONS
+        res.rejects.extend((ix, reasons[code]) for ix, code in out_i[r0 : r0 + nrej, :2].tolist())
+    state.ticks_applied += applied
+    state.late_ticks += late
+    _count_rejects(state, res)
+    res.applied = applied
+    res.late_ticks = late
 
 
 def advance_watermark(state: InstrumentState, t_ns: int) -> ApplyResult:

@@ -1,0 +1,253 @@
+"""The compiled loop (tables/kernels.py) against the Python reference loop.
+
+Every property drives two states with the same bundles, one through
+``apply_ticks_python`` and one through ``apply_ticks_kernel``, and requires identical
+``to_bytes()`` and identical ``ApplyResult`` reprs (repr, not ==, so that an int where
+a float belongs, 0 vs 0.0, also fails).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aion.streams.batch import TICK_DTYPE
+from aion.tables import kernels
+from aion.tables.instrument_state import (
+    KERNEL_MIN_SLICE,
+    InstrumentState,
+    advance_watermark,
+    apply_ticks,
+    apply_ticks_kernel,
+    apply_ticks_python,
+)
+from aion.tables.timeutil import NS_PER_S, ist_wall_ns
+
+TOKEN = 341249
+PROP = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DAYS = [(2025, 10, 22), (2025, 10, 23), (2025, 10, 24), (2025, 10, 27)]
+
+
+def build(times, prices, cums, kinds, errors, token=TOKEN):
+    n = len(times)
+    arr = np.zeros(n, dtype=TICK_DTYPE)
+    arr["token"] = token
+    arr["kind"] = kinds
+    arr["last_price"] = prices
+    arr["volume"] = cums
+    arr["error"] = errors
+    ev = np.asarray(times, dtype=np.int64)
+    arr["exchange_ts"] = ev // NS_PER_S
+    return arr, ev
+
+
+# Times of day (seconds) that hit every rule: early pre-open, pre-open, the 09:15 and
+# 09:16 baseline edges, the session, the 15:29/15:30 close edge and after hours.
+EDGE_SECONDS = [
+    0,
+    5 * 3600,
+    9 * 3600,
+    9 * 3600 + 14 * 60 + 59,
+    9 * 3600 + 15 * 60,
+    9 * 3600 + 15 * 60 + 59,
+    9 * 3600 + 16 * 60,
+    10 * 3600 + 15 * 60,
+    15 * 3600 + 29 * 60 + 59,
+    15 * 3600 + 30 * 60,
+    15 * 3600 + 45 * 60,
+    23 * 3600 + 59 * 60 + 59,
+]
+
+
+@st.composite
+def tick_streams(draw, max_size=200):
+    """Ticks over a few IST days with disorder, day changes and every kind of bad data."""
+    n = draw(st.integers(1, max_size))
+    day_i = draw(st.integers(0, 1))
+    sec = draw(st.sampled_from(EDGE_SECONDS))
+    cum = draw(st.integers(0, 50_000))
+    price = 100.0
+    times, prices, cums, kinds, errors = [], [], [], [], []
+    for _ in range(n):
+        move = draw(st.integers(0, 40))
+        if move == 0:  # day change: usually forward, sometimes back (stale)
+            day_i = min(len(DAYS) - 1, max(0, day_i + draw(st.sampled_from([1, 1, 2, -1]))))
+            sec = draw(st.sampled_from(EDGE_SECONDS))
+            cum = draw(st.integers(0, 5_000))
+        elif move == 1:
+            sec = draw(st.sampled_from(EDGE_SECONDS))
+        elif move <= 6:  # late: back up to a few minutes
+            sec = max(0, sec - draw(st.integers(0, 300)))
+        else:
+            sec = min(86_399, sec + draw(st.one_of(st.integers(0, 20), st.integers(0, 900))))
+        t = ist_wall_ns(*DAYS[day_i]) + sec * NS_PER_S + draw(st.integers(0, NS_PER_S - 1))
+        cum += draw(st.integers(0, 3_000))
+        sent = cum
+        if draw(st.integers(0, 15)) == 0:
+            sent = max(0, cum - draw(st.integers(1, 5_000)))  # volume drop
+        price = max(0.05, price + draw(st.floats(-3, 3, allow_nan=False, allow_infinity=False)))
+        bad = draw(st.integers(0, 30))
+        p = {0: math.nan, 1: math.inf, 2: 0.0, 3: -price, 4: -math.inf}.get(bad, price)
+        times.append(t)
+        prices.append(p)
+        cums.append(min(sent, 2**32 - 1))
+        kinds.append(draw(st.sampled_from([184, 184, 184, 44, 44, 8, 28, 32])))
+        errors.append(1 if draw(st.integers(0, 40)) == 0 else 0)
+    return build(times, prices, cums, kinds, errors)
+
+
+@st.composite
+def deliveries(draw):
+    """A tick stream cut into bundles, some redelivered (overlapping), some watermarks."""
+    arr, ev = draw(tick_streams())
+    n = len(arr)
+    cuts = sorted(set(draw(st.lists(st.integers(1, max(1, n - 1)), max_size=4))))
+    bounds = [0, *[c for c in cuts if 0 < c < n], n]
+    steps = []
+    for offset, (a, b) in enumerate(itertools.pairwise(bounds)):
+        steps.append(("bundle", offset, a, b))
+        if draw(st.integers(0, 4)) == 0:  # redelivery of the same bundle
+            steps.append(("bundle", offset, a, b))
+        if draw(st.integers(0, 5)) == 0:
+            steps.append(("watermark", int(ev[b - 1]) + draw(st.integers(0, 3600)) * NS_PER_S))
+    return arr, ev, steps
+
+
+def run(apply, arr, ev, steps, state=None):
+    state = state or InstrumentState(token=TOKEN)
+    trace = []
+    for step in steps:
+        if step[0] == "bundle":
+            _, offset, a, b = step
+            # Indices in bundle are sparse (other tokens interleave in a real bundle).
+            idx = np.arange(a, b, dtype=np.int64) * 3 + 1
+            res = apply(state, arr[a:b], ev[a:b], 0, offset, idx)
+        else:
+            res = advance_watermark(state, step[1])
+        trace.append((repr(res), state.to_bytes()))
+    return state, trace
+
+
+@PROP
+@given(deliveries())
+def test_kernel_matches_python(case):
+    arr, ev, steps = case
+    s_py, tr_py = run(apply_ticks_python, arr, ev, steps)
+    s_k, tr_k = run(apply_ticks_kernel, arr, ev, steps)
+    assert tr_k == tr_py
+    assert s_k.to_bytes() == s_py.to_bytes()
+    # The restored state must continue identically too.
+    again = InstrumentState.from_bytes(s_k.to_bytes())
+    assert again.to_bytes() == s_py.to_bytes()
+
+
+@PROP
+@given(deliveries())
+def test_dispatch_matches_python(case):
+    """apply_ticks (kernel above the threshold, Python below) equals the reference."""
+    arr, ev, steps = case
+    _, tr_py = run(apply_ticks_python, arr, ev, steps)
+    _, tr_d = run(apply_ticks, arr, ev, steps)
+    assert tr_d == tr_py
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tick_streams(max_size=120), tick_streams(max_size=120))
+def test_kernel_continues_from_restored_state(first, second):
+    """A state built by one path and restored from bytes continues identically."""
+    a1, e1 = first
+    a2, e2 = second
+    # Shift the second stream to be later, as a following day would be.
+    e2 = e2 + 7 * 86_400 * NS_PER_S
+    a2["exchange_ts"] = e2 // NS_PER_S
+    base = InstrumentState(token=TOKEN)
+    apply_ticks_python(base, a1, e1, 0, 0, np.arange(len(a1)))
+    blob = base.to_bytes()
+    s_py = InstrumentState.from_bytes(blob)
+    s_k = InstrumentState.from_bytes(blob)
+    r_py = apply_ticks_python(s_py, a2, e2, 0, 1, np.arange(len(a2)))
+    r_k = apply_ticks_kernel(s_k, a2, e2, 0, 1, np.arange(len(a2)))
+    assert repr(r_k) == repr(r_py)
+    assert s_k.to_bytes() == s_py.to_bytes()
+
+
+def test_every_reject_and_outcome_kind_is_exercised():
+    """A fixed stream with each rule once, so a regression fails without hypothesis luck."""
+    d = (2025, 10, 23)
+    nxt = (2025, 10, 24)
+    rows = [
+        (ist_wall_ns(*d, 9, 7), 100.0, 500, 184, 0),  # pre-open, baseline 0, 09:15 bar
+        (ist_wall_ns(*d, 9, 15, 30), 101.0, 700, 184, 0),  # same bar
+        (ist_wall_ns(*d, 9, 16, 1), 102.0, 650, 184, 0),  # volume drop -> reject
+        (ist_wall_ns(*d, 9, 16, 2), math.nan, 800, 184, 0),  # bad price
+        (ist_wall_ns(*d, 9, 16, 3), 0.0, 800, 44, 0),  # bad price
+        (ist_wall_ns(*d, 9, 16, 4), 103.0, 800, 44, 1),  # decode error
+        (ist_wall_ns(*d, 9, 16, 5), 103.0, 900, 44, 0),  # new bar
+        (ist_wall_ns(*d, 9, 15, 50), 99.0, 950, 184, 0),  # late, folded
+        (ist_wall_ns(*d, 9, 20, 0), 104.0, 0, 8, 0),  # LTP, no volume; rolls 5m
+        (ist_wall_ns(*d, 15, 30, 0), 105.0, 1000, 184, 0),  # post close
+        (ist_wall_ns(*d, 15, 10, 0), 105.5, 1100, 32, 0),  # unbarred after close
+        (ist_wall_ns(*nxt, 11, 0, 0), 106.0, 50_000, 184, 0),  # new day mid-session
+        (ist_wall_ns(*d, 11, 0, 0), 106.0, 60_000, 184, 0),  # stale date
+        (ist_wall_ns(*nxt, 11, 0, 30), 107.0, 50_100, 28, 0),  # index quote, no volume
+    ]
+    arr, ev = build(*zip(*rows, strict=True))
+    arr = np.concatenate([arr] * 5)  # long enough for the dispatching path too
+    ev = np.concatenate([ev] * 5)
+    assert len(arr) > KERNEL_MIN_SLICE
+    results = []
+    for apply in (apply_ticks_python, apply_ticks_kernel, apply_ticks):
+        s = InstrumentState(token=TOKEN)
+        r = apply(s, arr, ev, 2, 7, np.arange(len(arr)))
+        w = advance_watermark(s, 2**62)
+        results.append((repr(r), repr(w), s.to_bytes()))
+    assert results[0] == results[1] == results[2]
+    s = InstrumentState(token=TOKEN)
+    r = apply_ticks_kernel(s, arr, ev, 2, 7, np.arange(len(arr)))
+    reasons = {reason for _, reason in r.rejects}
+    assert reasons == {"decode_error", "bad_price", "stale_trading_date", "non_monotonic_volume"}
+    assert r.late_ticks > 0 and r.closed_bars and r.closed_buckets
+    assert s.bars.post_close_ticks > 0 and s.bars.unbarred_ticks > 0
+
+
+def test_kernel_rejects_foreign_token_without_change():
+    arr, ev = build([ist_wall_ns(2025, 10, 23, 10)] * 60, [100.0] * 60, list(range(60)),
+                    [184] * 60, [0] * 60)
+    arr["token"][30] = TOKEN + 1
+    for apply in (apply_ticks_python, apply_ticks_kernel):
+        s = InstrumentState(token=TOKEN)
+        before = s.to_bytes()
+        with pytest.raises(ValueError, match="another token"):
+            apply(s, arr, ev, 0, 0, np.arange(60))
+        assert s.to_bytes() == before
+
+
+def test_kernel_duplicates_and_index_checks():
+    arr, ev = build([ist_wall_ns(2025, 10, 23, 10, 0, i) for i in range(80)], [100.0] * 80,
+                    list(range(80)), [184] * 80, [0] * 80)
+    idx = np.arange(80)
+    s_py, s_k = InstrumentState(token=TOKEN), InstrumentState(token=TOKEN)
+    for apply, s in ((apply_ticks_python, s_py), (apply_ticks_kernel, s_k)):
+        apply(s, arr[:50], ev[:50], 0, 3, idx[:50])
+        r = apply(s, arr, ev, 0, 3, idx)  # redelivery overlapping the first part
+        assert r.skipped_duplicates == 50 and r.applied == 30
+        r = apply(s, arr, ev, 0, 2, idx)  # older offset: all duplicates
+        assert r.skipped_duplicates == 80 and r.applied == 0
+        with pytest.raises(ValueError, match="strictly increasing"):
+            apply(s, arr, ev, 0, 4, idx[::-1].copy())
+        with pytest.raises(ValueError, match="same length"):
+            apply(s, arr, ev[:-1], 0, 4, idx)
+    assert s_k.to_bytes() == s_py.to_bytes()
+
+
+def test_state_layout_sizes():
+    s = InstrumentState(token=TOKEN)
+    from aion.tables.instrument_state import _pack
+
+    si, sf = _pack(s)
+    assert si.shape == (kernels.N_INT_STATE,) and sf.shape == (kernels.N_FLOAT_STATE,)
