@@ -394,15 +394,11 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
         """One mirror agent per source topic (simpler rebalances than a shared channel)."""
 
         async def run(stream: faust.StreamT) -> None:
-            async for events in stream.take_events(500, within=0.05):
-                batch: list[tuple[str, Any]] = []
-                for ev in events:
-                    doc = json.loads(ev.value)
-                    if kind == "session":
-                        batch.extend(("session", d) for d in doc)
-                    else:
-                        batch.append((kind, doc))
-                # Returns only once Redis has everything; then take() acks the events.
+            # One pipeline per event, not take(): an event is acked only after its write,
+            # with no batching buffer to get stuck across a rebalance.
+            async for event in stream.events():
+                doc = json.loads(event.value)
+                batch = [(kind, d) for d in doc] if kind == "session" else [(kind, doc)]
                 await mirror.write(batch)
 
         run.__doc__ = f"Copy {kind} records into Redis; ack only after Redis has them."
