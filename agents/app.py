@@ -56,14 +56,18 @@ def mark_key(partition: int) -> bytes:
 
 
 class Backfill:
-    """Re-reads source bundles the state has not seen (see the ticks agent)."""
+    """Re-reads records of one topic that a consumer's own bookkeeping says it lacks.
+
+    Used by the ticks agent (bundles the restored state has not seen) and the Redis
+    mirror (records Redis has not seen).
+    """
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
 
     async def read(self, partition: int, start: int, end: int) -> list[tuple[int, bytes]]:
-        """Bundles of ``partition`` with ``start <= offset < end``, in offset order.
+        """Records of ``partition`` with ``start <= offset < end``, in offset order.
 
         Args:
             partition: Source partition.
@@ -75,8 +79,8 @@ class Backfill:
         """
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
-        log.warning("partition %d: re-reading bundles %d..%d the restored state lacks",
-                    partition, start, end - 1)
+        log.warning("%s[%d]: re-reading offsets %d..%d not yet applied",
+                    self._topic, partition, start, end - 1)
         consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap,
                                     enable_auto_commit=False, auto_offset_reset="earliest")
         await consumer.start()
@@ -116,6 +120,7 @@ class EngineStats:
     buckets: int = 0
     deadletters: Counter[str] = field(default_factory=Counter)
     mirrored: int = 0
+    mirror_backfilled: int = 0
     redis_retries: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -127,7 +132,8 @@ class EngineStats:
             "duplicates": self.duplicates, "bars": self.bars, "buckets": self.buckets,
             "deadletters": dict(self.deadletters),
             "deadletters_total": sum(self.deadletters.values()),
-            "mirrored": self.mirrored, "redis_retries": self.redis_retries,
+            "mirrored": self.mirrored, "mirror_backfilled": self.mirror_backfilled,
+            "redis_retries": self.redis_retries,
         }
 
 
@@ -391,17 +397,32 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
     mirror = RedisMirror(redis_url, KeyLayout.load(), stats)
 
     def mirror_agent(topic: Any, kind: str, name: str) -> None:
-        """One mirror agent per source topic (simpler rebalances than a shared channel)."""
+        """One mirror agent per source topic.
+
+        Redis itself records the last offset written per (topic, partition), in the
+        same pass as the data, so the mirror never depends on when Faust commits: an
+        offset at or below it is skipped, a gap above it is re-read from the topic.
+        """
+        topic_name = topic.get_topic_name()
+        refill = Backfill(bootstrap, topic_name)
+
+        def records(value: bytes) -> list[tuple[str, Any]]:
+            doc = json.loads(value)
+            return [(kind, d) for d in doc] if kind == "session" else [(kind, doc)]
 
         async def run(stream: faust.StreamT) -> None:
-            # One pipeline per event, not take(): an event is acked only after its write,
-            # with no batching buffer to get stuck across a rebalance.
             async for event in stream.events():
-                doc = json.loads(event.value)
-                batch = [(kind, d) for d in doc] if kind == "session" else [(kind, doc)]
-                await mirror.write(batch)
+                partition, offset = event.message.partition, event.message.offset
+                done = await mirror.last_offset(topic_name, partition)
+                if offset <= done:
+                    continue
+                if offset > done + 1:
+                    for missed, value in await refill.read(partition, done + 1, offset):
+                        stats.mirror_backfilled += 1
+                        await mirror.write(records(value), topic_name, partition, missed)
+                await mirror.write(records(event.value), topic_name, partition, offset)
 
-        run.__doc__ = f"Copy {kind} records into Redis; ack only after Redis has them."
+        run.__doc__ = f"Copy {kind} records into Redis, each offset exactly once in effect."
         app.agent(topic, name=name)(run)
 
     mirror_agent(bars_topic, "bar", "mirror-bars")

@@ -54,6 +54,7 @@ class RedisMirror:
         self._layout = layout
         self._stats = stats
         self._clients: dict[int, aioredis.Redis] = {}
+        self._done: dict[tuple[str, int], int] = {}
 
     def _client(self, db: int) -> aioredis.Redis:
         client = self._clients.get(db)
@@ -112,15 +113,50 @@ class RedisMirror:
                                date=fields["trading_date"])
         add(key, "hset", mapping=_hash_fields(fields, SESSION_FIELDS))
 
-    async def write(self, batch: list[tuple[str, Any]]) -> None:
+    async def last_offset(self, topic: str, partition: int) -> int:
+        """The last source offset of ``topic[partition]`` whose records Redis holds.
+
+        Args:
+            topic: Source topic.
+            partition: Source partition.
+
+        Returns:
+            The offset, or -1 when none was written.
+        """
+        cached = self._done.get((topic, partition))
+        if cached is not None:
+            return cached
+        key = self._layout.key("mirror_offsets", topic=topic)
+        delay = 0.05
+        while True:
+            try:
+                raw = await self._client(key.db).hget(key.name, str(partition))
+                break
+            except (RedisConnectionError, RedisTimeoutError, OSError, RedisError) as exc:
+                self._stats.redis_retries += 1
+                log.warning("Redis read failed (%r); retrying in %.2fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+        done = int(raw) if raw is not None else -1
+        self._done[(topic, partition)] = done
+        return done
+
+    async def write(self, batch: list[tuple[str, Any]], topic: str | None = None,
+                    partition: int = 0, offset: int = -1) -> None:
         """Write a batch, retrying until Redis accepts all of it.
 
         Args:
             batch: Records as for :meth:`plan`.
+            topic: Source topic; when given, its offset is recorded after the data.
+            partition: Source partition.
+            offset: Source offset of the batch.
         """
-        if not batch:
-            return
         cmds = self.plan(batch)
+        mark = None
+        if topic is not None:
+            mark = self._layout.key("mirror_offsets", topic=topic)
+        if not cmds and mark is None:
+            return
         delay = 0.05
         while True:
             try:
@@ -129,6 +165,11 @@ class RedisMirror:
                     for name, args, kwargs in commands:
                         getattr(pipe, name)(*args, **kwargs)
                     await pipe.execute()
+                if mark is not None:
+                    # After every database has the data: a crash in between only means
+                    # the data is written again (idempotent), never that it is skipped.
+                    await self._client(mark.db).hset(mark.name, str(partition), offset)
+                    self._done[(topic, partition)] = offset
                 self._stats.mirrored += len(batch)
                 return
             except (RedisConnectionError, RedisTimeoutError, OSError, RedisError) as exc:
