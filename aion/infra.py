@@ -222,6 +222,13 @@ def redis_ready(url: str, timeout: float = 2.0) -> bool:
         client.close()
 
 
+def _prepare(port: int, log_dir: Path | None, what: str, name: str) -> tuple[int, Path]:
+    """Claim a loopback port (the given one if free, else any) and a log directory."""
+    if port and _port_busy(port):
+        raise InfraError(f"port {port} for the embedded {what} is already in use")
+    return port or free_port(), log_dir or Path(tempfile.mkdtemp(prefix=f"aion-{name}-"))
+
+
 def start_kafka(port: int = 0, log_dir: Path | None = None, timeout: float = 20.0) -> Service:
     """Start Tansu on loopback and wait until it answers.
 
@@ -237,11 +244,8 @@ def start_kafka(port: int = 0, log_dir: Path | None = None, timeout: float = 20.
         InfraError: Busy port, missing binary, early exit or no answer.
     """
     binary = tansu_binary()
-    if port and _port_busy(port):
-        raise InfraError(f"port {port} for the embedded broker is already in use")
-    port = port or free_port()
+    port, log_dir = _prepare(port, log_dir, "broker", "kafka")
     url = f"tcp://127.0.0.1:{port}"
-    log_dir = log_dir or Path(tempfile.mkdtemp(prefix="aion-kafka-"))
     proc, log_path = _spawn(
         "kafka",
         [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
@@ -269,10 +273,7 @@ def start_redis(port: int = 0, log_dir: Path | None = None, timeout: float = 20.
         InfraError: Busy port, missing binary, early exit or no answer.
     """
     binary = redis_binary()
-    if port and _port_busy(port):
-        raise InfraError(f"port {port} for the embedded Redis is already in use")
-    port = port or free_port()
-    log_dir = log_dir or Path(tempfile.mkdtemp(prefix="aion-redis-"))
+    port, log_dir = _prepare(port, log_dir, "Redis", "redis")
     proc, log_path = _spawn(
         "redis",
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
