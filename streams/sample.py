@@ -18,7 +18,14 @@ from pathlib import Path
 from aion.streams.session_file import FORMAT_VERSION, SessionFileError, read_meta
 from aion.streams.simulator import GENERATOR_VERSION, sidecar_paths, simulate
 
-__all__ = ["SAMPLE_DATE", "SAMPLE_END", "SAMPLE_SEED", "SAMPLE_START", "sample_session_path"]
+__all__ = [
+    "SAMPLE_DATE",
+    "SAMPLE_END",
+    "SAMPLE_SEED",
+    "SAMPLE_START",
+    "sample_daily_history_path",
+    "sample_session_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -83,4 +90,39 @@ def sample_session_path(cache_dir: Path | None = None) -> Path:
             os.replace(src, dst)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+    return path
+
+
+SAMPLE_HISTORY_DAYS = 60
+
+
+def sample_daily_history_path(cache_dir: Path | None = None) -> Path:
+    """Return the daily OHLCV history that precedes the sample, generating it if needed.
+
+    60 simulated trading days before :data:`SAMPLE_DATE` for every traded instrument of
+    the sample universe (CSV, ``aion baselines build`` input).
+
+    Args:
+        cache_dir: As for :func:`sample_session_path`.
+
+    Returns:
+        Path of the CSV file.
+    """
+    from aion.streams.simulator.daily import simulate_daily_history, write_daily_csv
+
+    cache = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
+    path = cache / (f"sample-{SAMPLE_DATE.isoformat()}-s{SAMPLE_SEED}"
+                    f".daily-{SAMPLE_HISTORY_DAYS}d-v{GENERATOR_VERSION}.csv")
+    if path.exists():
+        return path
+    cache.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".daily-", suffix=".csv", dir=cache)
+    os.close(fd)
+    try:
+        write_daily_csv(simulate_daily_history(SAMPLE_DATE, SAMPLE_SEED, SAMPLE_HISTORY_DAYS),
+                        Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return path

@@ -48,6 +48,26 @@ class TopicNames:
         return f"{self.prefix}aion.sessions"
 
     @property
+    def analytics(self) -> str:
+        """Per bundle, indicator, volume-ratio and volume-profile snapshots of its instruments."""
+        return f"{self.prefix}aion.analytics"
+
+    @property
+    def chain_inputs(self) -> str:
+        """Per bundle and underlying, the option/spot quotes it touched (before the group-by)."""
+        return f"{self.prefix}aion.chain.inputs"
+
+    @property
+    def chain(self) -> str:
+        """Option-chain snapshots with every option's Greeks, keyed by underlying."""
+        return f"{self.prefix}aion.chain"
+
+    @property
+    def volume_averages(self) -> str:
+        """Daily volume averages per symbol (compacted), from ``aion baselines build``."""
+        return f"{self.prefix}aion.volume.averages"
+
+    @property
     def deadletter(self) -> str:
         """Rejected packets with their reason and source position."""
         return f"{self.prefix}aion.deadletter"
@@ -78,6 +98,9 @@ class TopicNames:
             self.bars_1m,
             self.volume_buckets,
             self.deadletter,
+            self.analytics,
+            self.chain_inputs,
+            self.chain,
             self.alerts,
             self.validations,
         ]
@@ -104,12 +127,11 @@ async def ensure_topics(
         wanted = [
             NewTopic(t, partitions, replicas) for t in names.source_topics() if t not in existing
         ]
-        if names.instruments not in existing:
-            wanted.append(
-                NewTopic(
-                    names.instruments, 1, replicas, topic_configs={"cleanup.policy": "compact"}
+        for compacted in (names.instruments, names.volume_averages):
+            if compacted not in existing:
+                wanted.append(
+                    NewTopic(compacted, 1, replicas, topic_configs={"cleanup.policy": "compact"})
                 )
-            )
         for topic in wanted:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([topic])

@@ -92,6 +92,8 @@ class ApplyResult:
         applied: Ticks accepted into the state.
         skipped_duplicates: Ticks skipped as already applied.
         late_ticks: Accepted ticks that were late for their bar.
+        tick_incs: Per row of the slice passed in, the incremental volume of an accepted
+            tick, ``-1`` for a rejected or duplicate one (None when nothing was applied).
     """
 
     closed_bars: list[Bar] = field(default_factory=list)
@@ -100,6 +102,7 @@ class ApplyResult:
     applied: int = 0
     skipped_duplicates: int = 0
     late_ticks: int = 0
+    tick_incs: npt.NDArray[np.int64] | None = None
 
 
 @dataclass(slots=True)
@@ -406,6 +409,8 @@ def _apply(
     if first:
         ticks, idx_l, ev_l = ticks[first:], idx_l[first:], ev_l[first:]
     _run_python(state, ticks, ev_l, idx_l, res)
+    if first and res.tick_incs is not None:
+        res.tick_incs = np.concatenate((np.full(first, -1, dtype=np.int64), res.tick_incs))
     state.positions[partition] = (offset, idx_l[-1])
     return res
 
@@ -446,7 +451,8 @@ def _run_python(
     rejects = res.rejects
     applied = 0
     late = 0
-    for ix, c, t, d, bst, p, hv, cv, e, pc in zip(
+    incs = [-1] * len(idx_l)
+    for row, (ix, c, t, d, bst, p, hv, cv, e, pc) in enumerate(zip(
         idx_l,
         pre,
         ev_l,
@@ -458,7 +464,7 @@ def _run_python(
         early,
         post,
         strict=True,
-    ):
+    )):
         if c:
             rejects.append((ix, _PRECHECK_REASONS[c]))
             continue
@@ -468,6 +474,7 @@ def _run_python(
                 (ix, REJECT_NON_MONOTONIC if inc == NON_MONOTONIC else REJECT_STALE_DATE)
             )
             continue
+        incs[row] = inc
         applied += 1
         outcome, closed = apply_bar_tick(bs, token, bst, d, t, p, inc, pc)
         if outcome == SAME:
@@ -498,6 +505,7 @@ def _run_python(
     _count_rejects(state, res)
     res.applied = applied
     res.late_ticks = late
+    res.tick_incs = np.array(incs, dtype=np.int64)
 
 
 def _pack(state: InstrumentState) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
@@ -620,6 +628,7 @@ def _run_kernel(
     """
     token = state.token
     si, sf = _pack(state)
+    incs = np.full(len(ev), -1, dtype=np.int64)
     status, applied, late, nbar, nb, nrej, out_i, out_f = kernels.apply_kernel(
         token,
         idx,
@@ -632,12 +641,14 @@ def _run_kernel(
         ev,
         si,
         sf,
+        incs,
     )
     if status == kernels.NOT_INCREASING:
         raise ValueError("indices in bundle must be strictly increasing")
     if status == kernels.TOKEN_MISMATCH:
         raise ValueError(f"ticks of another token passed to the state of {token}")
     _unpack(state, si.tolist(), sf.tolist())
+    res.tick_incs = incs
     n = len(ev) - first
     if nbar:
         res.closed_bars.extend(

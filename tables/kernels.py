@@ -229,6 +229,7 @@ def apply_kernel(
     event_ns: npt.NDArray[np.int64],
     si: npt.NDArray[np.int64],
     sf: npt.NDArray[np.float64],
+    incs: npt.NDArray[np.int64],
 ) -> tuple[
     int, int, int, int, int, int, npt.NDArray[np.int64], npt.NDArray[np.float64]
 ]:  # pragma: no cover - compiled
@@ -251,6 +252,9 @@ def apply_kernel(
         event_ns: Event time per row, epoch ns.
         si: Integer state (``I_*`` layout), updated in place.
         sf: Float state (``F_*`` layout), updated in place.
+        incs: Per row, filled with the tick's incremental volume when it is accepted
+            (left untouched otherwise; callers pass ``-1`` everywhere). The volume
+            profile bins these.
 
     Returns:
         ``(status, applied, late, n_bars, n_buckets, n_rejects, out_i, out_f)`` where
@@ -354,6 +358,7 @@ def apply_kernel(
             sf[F_LOW] = p
         si[I_UPDATE_COUNT] += 1
         si[I_LAST_UPDATE] = t // NS_PER_S
+        incs[r] = inc
         applied += 1
 
         # ---- bars.apply_bar_tick (+ bucket folding of instrument_state)

@@ -151,16 +151,25 @@ class _Params:
     expiry_days: np.ndarray  # days from trading date to expiry (derivatives)
 
 
-def _params(universe: Universe, paths: LatentPaths, rng: np.random.Generator) -> _Params:
-    """Derive liquidity and microstructure parameters for every instrument."""
+def liquidity(universe: Universe) -> tuple[np.ndarray, np.ndarray]:
+    """Packet rate and typical daily traded units of every instrument.
+
+    Shared by the intraday generator and the daily history
+    (:mod:`aion.streams.simulator.daily`), so the simulated 20-day averages match the
+    volume the simulated sessions trade.
+
+    Args:
+        universe: The simulated universe.
+
+    Returns:
+        ``(rate, daily_units)``: packets per second before the intraday profile, and
+        units (shares or contracts x lot) per full session.
+    """
     members = universe.members
     n = len(members)
-    role = universe.roles
-    lot = np.array([max(m.instrument.lot_size, 1) for m in members], dtype=np.int64)
     rate = np.ones(n)
     daily_units = np.zeros(n)
     banknifty_pos = universe.index_of("NIFTY BANK")
-    underlying = np.array([m.underlying for m in members], dtype=np.int64)
     for i, m in enumerate(members):
         if m.role == Role.STOCK:
             # Top names 2.5 packets/s, the tail ~1/s (times the intraday profile, which
@@ -178,6 +187,18 @@ def _params(universe: Universe, paths: LatentPaths, rng: np.random.Generator) ->
             rate[i] = max(0.25, 1.5 * float(np.exp(-m.rank / 3.0)))
             atm_units = 6e7 if m.underlying != banknifty_pos else 6e6
             daily_units[i] = atm_units * float(np.exp(-m.rank / 3.0))
+    return rate, daily_units
+
+
+def _params(universe: Universe, paths: LatentPaths, rng: np.random.Generator) -> _Params:
+    """Derive liquidity and microstructure parameters for every instrument."""
+    members = universe.members
+    n = len(members)
+    role = universe.roles
+    lot = np.array([max(m.instrument.lot_size, 1) for m in members], dtype=np.int64)
+    rate, daily_units = liquidity(universe)
+    banknifty_pos = universe.index_of("NIFTY BANK")
+    underlying = np.array([m.underlying for m in members], dtype=np.int64)
     p_trade = np.select([role == Role.STOCK, role == Role.OPTION], [0.8, 0.65], 0.75)
     p_trade = np.where(role == Role.INDEX, 1.0, p_trade)
     trades_per_day = np.maximum(rate * p_trade * SESSION_SECONDS, 1.0)

@@ -13,6 +13,8 @@ def test_reference_examples() -> None:
     assert bucket.name == "volume:volume:bucket1:SUNPHARMA25NOVFUT:buckets:12:54"
     ind = layout.key("indicator", symbol="NFO:NIFTY25DEC26000CE", name="rsi")
     assert (ind.name, ind.db, ind.ttl) == ("indicators:NFO:NIFTY25DEC26000CE:rsi", 5, 300)
+    avg = layout.key("volume_averages", exchange="NSE", tradingsymbol="HDFCBANK")
+    assert (avg.name, avg.db, avg.ttl) == ("volume_averages:NSE_HDFCBANK", 5, None)
     poc = layout.key("volume_profile_poc", symbol="NFO:NIFTY25DECFUT")
     assert (poc.name, poc.db, poc.ttl) == ("volume_profile:poc:NFO:NIFTY25DECFUT", 2, 86400)
 
