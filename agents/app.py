@@ -30,7 +30,16 @@ from aion.streams.batch import ERROR_REASONS
 from aion.streams.bundle import BundleError, decode_bundle, decode_bundle_batch, partition_for_token
 from aion.streams.instruments import Instrument, InstrumentMaster
 from aion.streams.topics import TopicNames
-from aion.tables.engine import END_OF_STREAM_NS, BundleOutcome, apply_bundle, flush_states
+from aion.tables.analytics import AnalyticsConfig
+from aion.tables.chain import ChainInput, ChainParams, ChainState, offer
+from aion.tables.engine import (
+    END_OF_STREAM_NS,
+    BundleOutcome,
+    EngineContext,
+    apply_bundle,
+    flush_states,
+)
+from aion.tables.expiry import TradingCalendar
 from aion.tables.instrument_state import (
     InstrumentState,
     open_bar,
@@ -40,6 +49,7 @@ from aion.tables.instrument_state import (
 log = logging.getLogger(__name__)
 
 STATE_TABLE = "instrument-state"
+CHAIN_TABLE = "chain-state"
 
 
 def token_key(token: int) -> bytes:
@@ -122,6 +132,8 @@ class EngineStats:
     mirrored: int = 0
     mirror_backfilled: int = 0
     redis_retries: int = 0
+    chain_inputs: int = 0
+    chain_snapshots: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe view."""
@@ -134,21 +146,85 @@ class EngineStats:
             "deadletters_total": sum(self.deadletters.values()),
             "mirrored": self.mirrored, "mirror_backfilled": self.mirror_backfilled,
             "redis_retries": self.redis_retries,
+            "chain_inputs": self.chain_inputs, "chain_snapshots": self.chain_snapshots,
         }
 
 
-class InstrumentDirectory:
-    """Token -> instrument, from the compacted ``aion.instruments`` topic.
+class CompactedView:
+    """A whole compacted topic held in memory by every worker (a GlobalTable's semantics).
 
-    Every worker holds the whole master (a GlobalTable's semantics). It is loaded from
-    the topic before the worker starts and then tailed for changes. Faust's own
+    Loaded from the topic before the worker starts, then tailed for changes. Faust's own
     GlobalTable is not used: with it the partition assignor never completes the first
     rebalance (faust-streaming #283, robinhood/faust #507), so no agent would run.
+    Subclasses say what a record means in :meth:`apply`.
     """
 
     def __init__(self) -> None:
-        self._by_token: dict[int, Instrument] = {}
         self._next_offset = 0
+        self.version = 0
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        """Apply one record (a None value is a deletion)."""
+        raise NotImplementedError
+
+    def _applied(self, key: bytes | None, value: bytes | None) -> None:
+        self.apply(key, value)
+        self.version += 1
+
+    async def load(self, bootstrap: str, topic: str) -> None:
+        """Read the topic from the beginning to its current end."""
+        from aion.streams.topics import read_all
+
+        records = await read_all(bootstrap, topic)
+        for _, offset, key, value in records:
+            self._applied(key, value)
+            self._next_offset = offset + 1
+        log.info("%s: %d records from %s", type(self).__name__, len(records), topic)
+
+    async def follow(self, bootstrap: str, topic: str) -> None:
+        """Tail the topic forever, applying changes (runs as a Faust task)."""
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            tp = TopicPartition(topic, 0)
+            consumer.assign([tp])
+            consumer.seek(tp, self._next_offset)
+            async for rec in consumer:
+                self._applied(rec.key, rec.value)
+                self._next_offset = rec.offset + 1
+        finally:
+            await consumer.stop()
+
+
+class AveragesDirectory(CompactedView):
+    """Symbol -> daily volume averages, from the compacted ``aion.volume.averages`` topic."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_symbol: dict[str, dict[str, Any]] = {}
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        """Apply one averages record (JSON entry keyed by symbol)."""
+        if key is None:
+            return
+        symbol = key.decode()
+        if value is None:
+            self.by_symbol.pop(symbol, None)
+            return
+        try:
+            self.by_symbol[symbol] = json.loads(value)
+        except ValueError:
+            log.warning("ignoring bad averages record for %r", symbol)
+
+
+class InstrumentDirectory(CompactedView):
+    """Token -> instrument, from the compacted ``aion.instruments`` topic."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_token: dict[int, Instrument] = {}
 
     def __len__(self) -> int:
         return len(self._by_token)
@@ -169,32 +245,6 @@ class InstrumentDirectory:
             return
         self._by_token[token] = inst
 
-    async def load(self, bootstrap: str, topic: str) -> None:
-        """Read the topic from the beginning to its current end."""
-        from aion.streams.topics import read_all
-
-        records = await read_all(bootstrap, topic)
-        for _, offset, key, value in records:
-            self.apply(key, value)
-            self._next_offset = offset + 1
-        log.info("instrument master: %d instruments from %s", len(self), topic)
-
-    async def follow(self, bootstrap: str, topic: str) -> None:
-        """Tail the topic forever, applying changes (runs as a Faust task)."""
-        from aiokafka import AIOKafkaConsumer, TopicPartition
-
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            tp = TopicPartition(topic, 0)
-            consumer.assign([tp])
-            consumer.seek(tp, self._next_offset)
-            async for rec in consumer:
-                self.apply(rec.key, rec.value)
-                self._next_offset = rec.offset + 1
-        finally:
-            await consumer.stop()
-
     def get(self, token: int) -> Instrument | None:
         """The instrument of ``token`` or None when the master does not list it."""
         return self._by_token.get(token)
@@ -202,6 +252,33 @@ class InstrumentDirectory:
     def known(self, token: int) -> bool:
         """Whether the master lists ``token``."""
         return token in self._by_token
+
+    def instruments(self) -> list[Instrument]:
+        """Every instrument, by token."""
+        return [self._by_token[t] for t in sorted(self._by_token)]
+
+
+class LiveContext:
+    """The engine context of a worker, rebuilt when the master or the averages change."""
+
+    def __init__(self, directory: InstrumentDirectory, averages: AveragesDirectory,
+                 partitions: int, config: AnalyticsConfig) -> None:
+        self._directory = directory
+        self._averages = averages
+        self._partitions = partitions
+        self._config = config
+        self._built: tuple[tuple[int, int], EngineContext] | None = None
+
+    def get(self) -> EngineContext:
+        """The context for the current master and averages."""
+        from aion.agents.context import build_context
+
+        version = (self._directory.version, self._averages.version)
+        if self._built is None or self._built[0] != version:
+            ctx = build_context(self._directory.instruments(), self._averages.by_symbol,
+                                self._partitions, self._config)
+            self._built = (version, ctx)
+        return self._built[1]
 
 
 def session_snapshot(inst: Instrument, st: InstrumentState) -> dict[str, Any]:
@@ -224,6 +301,20 @@ def session_snapshot(inst: Instrument, st: InstrumentState) -> dict[str, Any]:
         "session": session_fields(st),
     }
     return doc
+
+
+def analytics_doc(inst: Instrument, token: int, doc: dict[str, Any]) -> dict[str, Any]:
+    """One instrument's entry in an ``aion.analytics`` record.
+
+    Args:
+        inst: The instrument.
+        token: Its token.
+        doc: What its analytics published (``tables.analytics.update``).
+
+    Returns:
+        JSON-safe dict with the symbol names the mirror needs.
+    """
+    return {"symbol": inst.symbol, "tradingsymbol": inst.tradingsymbol, "token": token} | doc
 
 
 def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
@@ -270,24 +361,41 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
     buckets_topic = app.topic(names.volume_buckets, partitions=partitions, **raw)
     sessions_topic = app.topic(names.sessions, partitions=partitions, **raw)
     dead_topic = app.topic(names.deadletter, partitions=partitions, **raw)
+    analytics_topic = app.topic(names.analytics, partitions=partitions, **raw)
+    chain_in_topic = app.topic(names.chain_inputs, partitions=partitions, **raw)
+    chain_topic = app.topic(names.chain, partitions=partitions, **raw)
 
     # Tables take their (raw) serializers from the app defaults above.
     table_types = {"key_type": bytes, "value_type": bytes}
     state = app.Table(STATE_TABLE, partitions=partitions, **table_types)
+    chains = app.Table(CHAIN_TABLE, partitions=partitions, **table_types)
     backfill = Backfill(bootstrap, names.ticks_raw)
     directory = InstrumentDirectory()
+    averages = AveragesDirectory()
     asyncio.run(directory.load(bootstrap, names.instruments))
+    asyncio.run(averages.load(bootstrap, names.volume_averages))
+    config = AnalyticsConfig.from_settings(settings.get)
+    live = LiveContext(directory, averages, partitions, config)
+    chain_params = ChainParams.from_mapping(settings.get("chain", None))
+    from aion.config.nse_calendar import NseCalendar
+
+    calendar = TradingCalendar(NseCalendar.load())
 
     @app.task
     async def follow_instruments() -> None:
         """Keep the instrument master current while the worker runs."""
         await directory.follow(bootstrap, names.instruments)
+
+    @app.task
+    async def follow_averages() -> None:
+        """Keep the volume averages current while the worker runs."""
+        await averages.follow(bootstrap, names.volume_averages)
     stats = EngineStats()
     app.aion_stats = stats  # type: ignore[attr-defined]
 
     def lookup(token: int) -> InstrumentState | None:
         data = state.get(token_key(token))
-        return None if data is None else InstrumentState.from_bytes(data)
+        return None if data is None else InstrumentState.from_bytes(data, config)
 
     async def publish(outcome: BundleOutcome, partition: int, offset: int,
                       packets: list[bytes] | None, recv_ns: Any) -> None:
@@ -308,6 +416,15 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
         if snapshots:
             # One record per bundle, not per instrument: per-message cost is the wall.
             await send(sessions_topic, str(partition).encode(), snapshots)
+        docs = [analytics_doc(inst, token, doc) for token, doc in outcome.analytics.items()
+                if (inst := directory.get(token)) is not None]
+        if docs:
+            await send(analytics_topic, str(partition).encode(), docs)
+        for item in outcome.chain:
+            # Keyed by source partition; the chain agent's group_by re-keys by underlying.
+            pending.append(await chain_in_topic.send(key=str(partition).encode(),
+                                                     value=item.to_json()))
+            stats.chain_inputs += 1
         for bar in outcome.bars:
             inst = directory.get(bar.token)
             doc = bar.to_dict() | {"symbol": inst.symbol if inst else None}
@@ -358,13 +475,14 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
                         continue
                     token = int(key)
                     if partition_for_token(token, partitions) == partition:
-                        mine[token] = InstrumentState.from_bytes(value)
-                await publish(flush_states(mine, END_OF_STREAM_NS), partition, offset,
-                              None, None)
+                        mine[token] = InstrumentState.from_bytes(value, config)
+                await publish(flush_states(mine, END_OF_STREAM_NS, live.get(), partition,
+                                           offset), partition, offset, None, None)
             else:
                 stats.packets += len(rows)
                 outcome = apply_bundle(lookup, rows, recv_ns, partition, offset,
-                                       known=directory.known, error_reasons=ERROR_REASONS)
+                                       known=directory.known, error_reasons=ERROR_REASONS,
+                                       context=live.get())
                 packets = decode_bundle(data)[0] if outcome.rejects else None
                 await publish(outcome, partition, offset, packets, recv_ns)
         # Written last, after the states: "everything up to this offset is applied".
@@ -394,6 +512,39 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
                     await handle_bundle(msg.partition, offset, data)
             await handle_bundle(msg.partition, msg.offset, event.value)
 
+    def underlying_key(value: bytes) -> bytes:
+        return json.loads(value)["underlying"].encode()
+
+    @app.agent(chain_in_topic, name="chain")
+    async def chain_agent(stream: faust.StreamT) -> None:
+        """Option chain per underlying: re-key inputs by underlying, apply in chain time.
+
+        ``group_by`` repartitions the inputs through an internal topic so one worker
+        owns each underlying and its ``chain-state`` table entry; the chain applies
+        inputs in chain-time order (``tables.chain``), so its snapshots do not depend
+        on how the source partitions interleave.
+        """
+        async for value in stream.group_by(underlying_key, name="chain-by-underlying"):
+            try:
+                item = ChainInput.from_json(value)
+            except ValueError as exc:
+                stats.deadletters["bad_chain_input"] += 1
+                fut = await dead_topic.send(key=b"chain", value=json.dumps(
+                    {"reason": f"bad_chain_input:{exc}"}).encode())
+                await fut
+                continue
+            key = item.underlying.encode()
+            raw_state = chains.get(key)
+            chain = (ChainState.from_bytes(raw_state) if raw_state is not None
+                     else ChainState(item.underlying))
+            snaps = offer(chain, item, chain_params, calendar)
+            futs = [await chain_topic.send(key=key, value=json.dumps(
+                snap, separators=(",", ":")).encode()) for snap in snaps]
+            if futs:
+                await asyncio.gather(*futs)
+            stats.chain_snapshots += len(snaps)
+            chains[key] = chain.to_bytes()
+
     mirror = RedisMirror(redis_url, KeyLayout.load(), stats)
 
     def mirror_agent(topic: Any, kind: str, name: str) -> None:
@@ -408,7 +559,8 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
 
         def records(value: bytes) -> list[tuple[str, Any]]:
             doc = json.loads(value)
-            return [(kind, d) for d in doc] if kind == "session" else [(kind, doc)]
+            return [(kind, d) for d in doc] if kind in ("session", "analytics") \
+                else [(kind, doc)]
 
         async def run(stream: faust.StreamT) -> None:
             async for event in stream.events():
@@ -428,6 +580,8 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
     mirror_agent(bars_topic, "bar", "mirror-bars")
     mirror_agent(buckets_topic, "bucket", "mirror-buckets")
     mirror_agent(sessions_topic, "session", "mirror-sessions")
+    mirror_agent(analytics_topic, "analytics", "mirror-analytics")
+    mirror_agent(chain_topic, "chain", "mirror-chain")
 
     @app.page("/aion/stats/")
     async def stats_view(web: Any, request: Any) -> Any:
@@ -442,13 +596,13 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
             return web.json({"error": f"token {token} not held by this worker",
                              "partition": partition_for_token(int(token), partitions)
                              if token.isdigit() else None}, status=404)
-        st = InstrumentState.from_bytes(data)
+        st = InstrumentState.from_bytes(data, config)
         bar = open_bar(st)
         return web.json({"token": st.token, "session": session_fields(st),
                          "open_bar": bar.to_dict() if bar else None,
                          "ticks_applied": st.ticks_applied, "rejects": st.rejects})
 
-    app.aion_tables = {"state": state}  # type: ignore[attr-defined]
+    app.aion_tables = {"state": state, "chains": chains}  # type: ignore[attr-defined]
     app.aion_directory = directory  # type: ignore[attr-defined]
     app.aion_names = names  # type: ignore[attr-defined]
     return app

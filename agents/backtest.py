@@ -42,6 +42,7 @@ from aion.streams.topics import (
 log = logging.getLogger(__name__)
 
 STATE_CHANGELOG = "{app_id}-instrument-state-changelog"
+CHAIN_REPARTITION = "{app_id}-chain-by-underlying-repartition"
 
 
 class BacktestError(RuntimeError):
@@ -97,6 +98,44 @@ class BacktestSummary:
     stages: list[StageRate] = field(default_factory=list)
     redis_keys: dict[int, int] = field(default_factory=dict)
     topic_prefix: str = ""
+    coverage: dict[str, Any] = field(default_factory=dict)
+
+
+def analytics_coverage(docs: Any, chain_snapshots: Any) -> dict[str, Any]:
+    """What the analytics produced, for the summary.
+
+    Args:
+        docs: Iterable of ``(token, analytics doc)`` in emission order.
+        chain_snapshots: Iterable of chain snapshots in emission order.
+
+    Returns:
+        ``instruments`` (with any indicator), ``indicators`` (name -> instruments whose
+        last snapshot has a value), ``profiles`` (instruments with a published profile),
+        ``volume_ratios`` (bucket ratios computed), ``chains`` (underlying -> options
+        with Greeks in its last snapshot) and ``chain_snapshots``.
+    """
+    last_ind: dict[int, dict[str, Any]] = {}
+    profiles: set[int] = set()
+    ratios = 0
+    for token, doc in docs:
+        if doc.get("indicators"):
+            last_ind[token] = doc["indicators"]
+        if doc.get("profile"):
+            profiles.add(token)
+        ratios += sum(1 for r in doc.get("volume_ratios") or () if r["volume_ratio"] is not None)
+    names: dict[str, int] = {}
+    for values in last_ind.values():
+        for name, value in values.items():
+            if value is not None:
+                names[name] = names.get(name, 0) + 1
+    chains: dict[str, int] = {}
+    n_snap = 0
+    for snap in chain_snapshots:
+        n_snap += 1
+        chains[snap["underlying"]] = sum(1 for o in snap["options"] if o.get("delta") is not None)
+    return {"instruments": len(last_ind), "indicators": dict(sorted(names.items())),
+            "profiles": len(profiles), "volume_ratios": ratios, "chains": chains,
+            "chain_snapshots": n_snap}
 
 
 async def publish_instruments(bootstrap: str, topic: str, master: InstrumentMaster) -> int:
@@ -267,7 +306,8 @@ class FaustRun:
     def stage_topics(self) -> list[str]:
         """Every topic the app consumes (lag 0 on all = everything processed)."""
         return [self.names.ticks_raw, self.names.bars_1m, self.names.volume_buckets,
-                self.names.sessions]
+                self.names.sessions, self.names.analytics, self.names.chain_inputs,
+                CHAIN_REPARTITION.format(app_id=self.app_id), self.names.chain]
 
     async def wait(self, timeout_s: float = 600.0,
                    on_progress: Callable[[dict[str, int]], None] | None = None) -> None:
@@ -295,7 +335,8 @@ class FaustRun:
 
 @contextlib.asynccontextmanager
 async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers: int = 1,
-                    prefix: str | None = None, cleanup: bool = True):
+                    prefix: str | None = None, cleanup: bool = True,
+                    averages: dict[str, dict[str, Any]] | None = None):
     """Set up a private-prefix topology with ``workers`` workers; tear it down after.
 
     Args:
@@ -305,6 +346,8 @@ async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers:
         workers: Worker processes to start.
         prefix: Topic prefix (default: a fresh ``bt-<id>.``).
         cleanup: Delete the run's topics at the end.
+        averages: Volume averages to publish (and write to Redis) before the workers
+            start, so every worker loads them.
 
     Yields:
         The run's handles.
@@ -316,6 +359,12 @@ async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers:
     master = InstrumentMaster.from_csv(instruments_csv_for(session))
     await ensure_topics(infra.bootstrap, names, settings.partitions)
     await publish_instruments(infra.bootstrap, names.instruments, master)
+    if averages:
+        from aion.agents.baselines import publish_averages, write_averages_redis
+        from aion.config import KeyLayout
+
+        await publish_averages(infra.bootstrap, names.volume_averages, averages)
+        await write_averages_redis(infra.redis_url, KeyLayout.load(), averages)
     run = FaustRun(settings, infra, names, app_id, settings.cache_dir / "runs" / prefix.rstrip("."))
     try:
         for _ in range(workers):
@@ -336,6 +385,7 @@ async def run_faust_backtest(
     bundle_packets: int,
     workers: int = 1,
     progress: Any = None,
+    averages: dict[str, dict[str, Any]] | None = None,
 ) -> BacktestSummary:
     """Replay ``session`` through the Faust topology and wait until all is processed.
 
@@ -346,6 +396,7 @@ async def run_faust_backtest(
         bundle_packets: Packets per bundle for the replay.
         workers: Worker processes.
         progress: Optional rich Progress for replay and drain bars.
+        averages: Volume averages by symbol (volume ratios), published first.
 
     Returns:
         The summary.
@@ -353,7 +404,8 @@ async def run_faust_backtest(
     started = time.monotonic()
     total = count_rows(session)
     summary = BacktestSummary(driver="faust")
-    async with faust_run(settings, infra, session, workers=workers) as run:
+    async with faust_run(settings, infra, session, workers=workers,
+                         averages=averages) as run:
         summary.topic_prefix = run.names.prefix
         replay_task = progress.add_task("replay", total=total) if progress else None
         stats = await replay(
@@ -387,6 +439,11 @@ async def run_faust_backtest(
         summary.instruments = len({key for _, _, key, _ in changelog
                                    if key is not None and key[:1].isdigit()})
         summary.redis_keys = redis_key_counts(infra.redis_url)
+        analytics = await read_all(infra.bootstrap, run.names.analytics)
+        snapshots = await read_all(infra.bootstrap, run.names.chain)
+        summary.coverage = analytics_coverage(
+            ((d["token"], d) for *_, v in analytics for d in json.loads(v)),
+            (json.loads(v) for *_, v in snapshots))
     summary.wall_seconds = time.monotonic() - started
     return summary
 

@@ -40,6 +40,19 @@ SESSION_FIELDS = ("zerodha_cumulative_volume", "bucket_incremental_volume", "las
                   "high_price", "low_price", "update_count", "last_update", "baseline_volume")
 
 
+GREEKS = ("delta", "gamma", "theta", "vega", "rho")
+HISTORY_ENTRIES = 1440
+"""``volume_profile:historical`` keeps the newest entries: 24 h at one per minute."""
+
+
+def hhmm(ns: int) -> tuple[str, str]:
+    """IST ``(HH, MM)`` of an epoch-ns time, zero padded (bucket keys)."""
+    from aion.tables.timeutil import hhmm_ist
+
+    hour, minute = hhmm_ist(ns).split(":")
+    return hour, minute
+
+
 class RedisMirror:
     """Batches of derived records -> Redis, per ``config/redis_keys.yaml``.
 
@@ -95,9 +108,82 @@ class RedisMirror:
                 if not doc.get("tradingsymbol"):
                     continue
                 self._bucket(add, doc["tradingsymbol"], doc)
+            elif kind == "analytics":
+                self._analytics(add, doc)
+            elif kind == "chain":
+                self._chain(add, doc)
             else:
                 self._session(add, doc)
         return cmds
+
+    def _indicator(self, add: Any, symbol: str, name: str, value: Any, ts_ms: int) -> None:
+        """``indicators:{symbol}:{name}``: a number as text, a mapping as the JSON envelope."""
+        key = self._layout.key("indicator", symbol=symbol, name=name)
+        if isinstance(value, dict):
+            text = json.dumps({"value": value, "timestamp": ts_ms, "symbol": symbol},
+                              sort_keys=True)
+        else:
+            text = repr(float(value))
+        add(key, "set", text)
+
+    def _analytics(self, add: Any, doc: dict[str, Any]) -> None:
+        symbol = doc["symbol"]
+        ts_ms = int(doc.get("ts_ns") or 0) // 1_000_000
+        for name, value in sorted((doc.get("indicators") or {}).items()):
+            if value is not None:
+                self._indicator(add, symbol, name, value, ts_ms)
+        if doc.get("vwap") is not None:
+            self._indicator(add, symbol, "vwap", doc["vwap"], ts_ms)
+        if doc.get("vix_regime"):
+            self._indicator(add, symbol, "vix_regime", doc["vix_regime"], ts_ms)
+        for r in doc.get("volume_ratios") or ():
+            hour, minute = hhmm(r["start_ns"])
+            key = self._layout.key("volume_bucket", resolution=r["resolution"],
+                                   tradingsymbol=doc["tradingsymbol"], hour=hour, minute=minute)
+            add(key, "hset", mapping={
+                "expected_volume": "" if r["expected"] is None else repr(float(r["expected"])),
+                "volume_ratio": "" if r["volume_ratio"] is None else repr(r["volume_ratio"]),
+                "volume_ratio_reason": r["reason"] or ""})
+            if r["resolution"] == 1 and r["volume_ratio"] is not None:
+                self._indicator(add, symbol, "volume_ratio", r["volume_ratio"], ts_ms)
+        prof = doc.get("profile")
+        if prof:
+            self._profile(add, symbol, prof)
+
+    def _profile(self, add: Any, symbol: str, prof: dict[str, Any]) -> None:
+        lay = self._layout
+        add(lay.key("volume_profile_poc", symbol=symbol), "hset", mapping=prof["poc"])
+        if prof.get("date"):
+            add(lay.key("volume_profile_session", symbol=symbol, date=prof["date"]), "hset",
+                mapping=prof["session"])
+            if prof["distribution"]:
+                add(lay.key("volume_profile_distribution", symbol=symbol, date=prof["date"]),
+                    "hset", mapping=prof["distribution"])
+        add(lay.key("volume_profile_nodes", symbol=symbol), "hset", mapping=prof["nodes"])
+        for event in prof.get("events") or ():
+            score = float(event.get("timestamp_ms", event.get("event_ns", 0) // 1_000_000))
+            add(lay.key("volume_profile_patterns", symbol=symbol), "zadd",
+                {json.dumps(event, sort_keys=True): score})
+        hist = lay.key("volume_profile_historical", symbol=symbol)
+        entry = json.dumps(prof["historical"], sort_keys=True)
+        # LREM first: a re-emitted entry (same bytes) replaces itself instead of doubling.
+        add(hist, "lrem", 0, entry)
+        add(hist, "lpush", entry)
+        add(hist, "ltrim", 0, HISTORY_ENTRIES - 1)
+
+    def _chain(self, add: Any, doc: dict[str, Any]) -> None:
+        ts_ms = int(doc.get("clock_ns") or 0) // 1_000_000
+        summary = {k: v for k, v in doc.items() if k != "options"}
+        self._indicator(add, doc["underlying"], "option_chain", summary, ts_ms)
+        for opt in doc.get("options") or ():
+            if opt.get("delta") is None:
+                continue
+            greeks = {g: opt[g] for g in GREEKS}
+            self._indicator(add, opt["symbol"], "greeks", greeks | {"iv": opt["iv"]}, ts_ms)
+            for g in GREEKS:
+                self._indicator(add, opt["symbol"], g, opt[g], ts_ms)
+            if opt.get("iv") is not None:
+                self._indicator(add, opt["symbol"], "iv", opt["iv"], ts_ms)
 
     def _bucket(self, add: Any, tradingsymbol: str, doc: dict[str, Any]) -> None:
         hour, minute = doc["bucket_time"].split(":")

@@ -233,7 +233,33 @@ def _print_summary(summary: object) -> None:
     if summary.redis_keys:
         table.add_row("redis keys by db", ", ".join(f"db{k}: {v:,}"
                                                       for k, v in summary.redis_keys.items()))
+    cov = summary.coverage
+    if cov:
+        table.add_row("instruments with indicators", f"{cov['instruments']:,}")
+        table.add_row("indicator coverage (instruments with a value at the end)",
+                      ", ".join(f"{k} {v}" for k, v in cov["indicators"].items()) or "none")
+        table.add_row("volume profiles / volume ratios",
+                      f"{cov['profiles']:,} / {cov['volume_ratios']:,}")
+        table.add_row("option chains (options with Greeks)",
+                      ", ".join(f"{k} {v}" for k, v in cov["chains"].items()) or "none")
+        table.add_row("chain snapshots", f"{cov['chain_snapshots']:,}")
     console.print(table)
+
+
+def _averages_for(args: argparse.Namespace, settings: Settings) -> dict | None:
+    """Volume averages for a backtest: ``--daily FILE``, else the sample's own history."""
+    from aion.streams.daily_history import DailyHistoryError, build_averages, load_daily_history
+    from aion.streams.sample import sample_daily_history_path
+
+    daily = args.daily
+    if daily is None and args.file is None:
+        daily = sample_daily_history_path(settings.cache_dir)
+    if daily is None:
+        return None
+    try:
+        return build_averages(load_daily_history(daily))
+    except (DailyHistoryError, OSError, ValueError) as exc:
+        raise UserError(str(exc)) from None
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -243,18 +269,22 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         BacktestError,
         BacktestSummary,
         StageRate,
+        analytics_coverage,
         instruments_csv_for,
         run_faust_backtest,
     )
     from aion.streams.instruments import InstrumentMaster
     from aion.streams.sample import sample_session_path
     from aion.streams.session_file import count_rows
+    from aion.tables.analytics import AnalyticsConfig
+    from aion.tables.chain import ChainParams
 
     settings = _settings(args)
     path = args.file
     if path is None:
         with err.status("preparing the bundled sample session (first use generates it)..."):
             path = sample_session_path(settings.cache_dir)
+    averages = _averages_for(args, settings)
     bundle = args.bundle
     try:
         if args.driver == "direct":
@@ -265,7 +295,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 task = bar.add_task("direct driver", total=count_rows(path))
                 result = run_direct(path, master, partitions=settings.partitions,
                                     bundle_packets=bundle,
-                                    progress=lambda n: bar.advance(task, n))
+                                    progress=lambda n: bar.advance(task, n),
+                                    averages=averages,
+                                    config=AnalyticsConfig.from_settings(settings.get),
+                                    chain_params=ChainParams.from_mapping(
+                                        settings.get("chain", None)))
             summary = BacktestSummary(
                 driver="direct", ticks=result.packets, instruments=len(result.states),
                 bars=len(result.bars), buckets=len(result.buckets),
@@ -273,13 +307,14 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 wall_seconds=result.seconds,
                 stages=[StageRate("direct driver (decode + apply)", result.packets,
                                   result.seconds)],
+                coverage=analytics_coverage(result.analytics, result.chain_snapshots),
             )
         else:
             started = time_module.monotonic()
             with infra.infrastructure(settings) as running, progress_bar() as bar:
                 summary = asyncio.run(run_faust_backtest(
                     settings, running, path, bundle_packets=bundle, workers=args.workers,
-                    progress=bar))
+                    progress=bar, averages=averages))
             summary.wall_seconds = time_module.monotonic() - started
     except BacktestError as exc:
         raise UserError(str(exc)) from None
@@ -323,6 +358,61 @@ def cmd_instruments(args: argparse.Namespace) -> int:
     sent = asyncio.run(run())
     console.print(f"published {sent:,} instruments to {names.instruments} "
                   f"(digest {master.digest()[:12]})")
+    return 0
+
+
+def cmd_baselines(args: argparse.Namespace) -> int:
+    """Build 20/55-day volume averages from daily history; write JSON, Redis and the topic."""
+    from aion.streams.daily_history import (
+        AveragesFileError,
+        DailyHistoryError,
+        build_averages,
+        load_daily_history,
+        write_averages_json,
+    )
+    from aion.tables.volume_averages import AveragesParams
+
+    settings = _settings(args)
+    try:
+        params = AveragesParams.from_mapping(settings.get("volume_averages", None))
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"bad volume_averages settings: {exc}") from None
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("reading daily history", total=None)
+
+            def read_progress(done: int, total: int | None) -> None:
+                bar.update(task, completed=done, total=total)
+
+            history = load_daily_history(args.file, progress=read_progress)
+            task2 = bar.add_task("computing averages", total=len(history))
+            averages = build_averages(history, params, as_of=args.as_of,
+                                      progress=lambda d, t: bar.update(task2, completed=d))
+    except (DailyHistoryError, AveragesFileError, OSError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    if not averages:
+        raise UserError(f"{args.file}: no symbol has history on or before the as-of date")
+    write_averages_json(averages, args.output)
+    ready = sum(1 for e in averages.values() if e.get("turtle_ready"))
+    console.print(f"wrote averages of {len(averages):,} symbols to {args.output} "
+                  f"({ready:,} turtle-ready)")
+    if args.json_only:
+        return 0
+    from aion.agents.baselines import publish_averages, write_averages_redis
+    from aion.config import KeyLayout
+    from aion.streams.topics import TopicNames, ensure_topics
+
+    bootstrap, url = _configured_infra(settings)
+    names = TopicNames(settings.topic_prefix)
+
+    async def run() -> tuple[int, int]:
+        hashes = await write_averages_redis(url, KeyLayout.load(), averages)
+        await ensure_topics(bootstrap, names, settings.partitions)
+        return hashes, await publish_averages(bootstrap, names.volume_averages, averages)
+
+    hashes, sent = asyncio.run(run())
+    console.print(f"wrote {hashes:,} volume_averages hashes to Redis and published {sent:,} "
+                  f"records to {names.volume_averages}")
     return 0
 
 
@@ -392,6 +482,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bundle", type=int, default=None, help="packets per bundle")
     p.add_argument("--workers", type=int, default=1, help="worker processes (faust driver)")
     p.add_argument("--partitions", type=int, help="partitions of the run's topics")
+    p.add_argument("--daily", type=_existing_file, default=None,
+                   help="daily OHLCV history for volume averages (default for the sample: "
+                   "its bundled 60-day history; otherwise none, so no volume ratios)")
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("instruments", help="instrument master: publish or look up",
@@ -408,6 +501,27 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("csv", type=_existing_file)
     q.add_argument("items", nargs="+", help="tokens (digits) or EXCHANGE:SYMBOL")
     q.set_defaults(func=cmd_instruments)
+
+    p = sub.add_parser("baselines", help="volume averages (20/55-day) for the volume baseline",
+                       description="Volume averages used by the time-aware volume baseline "
+                       "and volume ratios.")
+    bsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = bsub.add_parser("build", help="compute averages from a daily OHLCV file",
+                        description="Read daily OHLCV history (CSV or Parquet with columns "
+                        "date, symbol, open, high, low, close, volume), compute avg_volume_20d/"
+                        "55d, avg_price_20d/55d and turtle_ready per symbol, write them as JSON "
+                        "(the reference's volume_averages_20d.json shape), as Redis hashes "
+                        "volume_averages:{EXCHANGE}_{SYMBOL} in DB 5 and to the compacted "
+                        "aion.volume.averages topic that workers follow.")
+    q.add_argument("file", type=_existing_file, help="daily OHLCV .csv / .parquet")
+    q.add_argument("-o", "--output", type=Path, default=Path("volume_averages_20d.json"),
+                   help="JSON output (default ./volume_averages_20d.json)")
+    q.add_argument("--as-of", type=_parse_date, default=None,
+                   help="use only sessions on or before this date (default: all)")
+    q.add_argument("--json-only", action="store_true",
+                   help="write the JSON file only (no Redis, no topic)")
+    q.add_argument("--topic-prefix", help="prefix for topic names")
+    q.set_defaults(func=cmd_baselines)
     return parser
 
 

@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from aion.tables import analytics as an_mod
+from aion.tables.analytics import Analytics, AnalyticsConfig, InstrumentInfo
 from aion.tables.bars import Bar
+from aion.tables.chain import CLOCK_END, ChainInput, Quote
 from aion.tables.instrument_state import (
+    ApplyResult,
     InstrumentState,
     advance_watermark,
     apply_ticks,
@@ -50,6 +54,8 @@ class BundleOutcome:
         rejects: Packets for the dead-letter topic.
         applied: Ticks accepted.
         duplicates: Ticks skipped as already applied (redelivery after a crash).
+        analytics: Per token, what its analytics published (``analytics.update``).
+        chain: Inputs for the option chains this partition feeds.
     """
 
     touched: dict[int, InstrumentState] = field(default_factory=dict)
@@ -58,6 +64,30 @@ class BundleOutcome:
     rejects: list[Reject] = field(default_factory=list)
     applied: int = 0
     duplicates: int = 0
+    analytics: dict[int, dict] = field(default_factory=dict)
+    chain: list[ChainInput] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """Reference data and parameters for the analytics and the chain feed.
+
+    Attributes:
+        config: Analytics parameters.
+        info: Token -> reference data (None: no analytics for it).
+        chain_member: Token -> ``(underlying, kind, strike, expiry, symbol)`` for
+            option-chain members (spot, futures, options), else None.
+        chain_sources: Underlying -> source partitions that feed its chain.
+    """
+
+    config: AnalyticsConfig
+    info: Callable[[int], InstrumentInfo | None]
+    chain_member: Callable[[int], tuple[str, str, float, str, str] | None]
+    chain_sources: Mapping[str, tuple[int, ...]]
+
+    def fed_by(self, partition: int) -> list[str]:
+        """Underlyings whose chains this partition feeds, sorted."""
+        return sorted(u for u, src in self.chain_sources.items() if partition in src)
 
 
 def apply_bundle(
@@ -69,6 +99,7 @@ def apply_bundle(
     *,
     known: Callable[[int], bool],
     error_reasons: Mapping[int, str],
+    context: EngineContext | None = None,
 ) -> BundleOutcome:
     """Apply a decoded bundle to the per-instrument states.
 
@@ -80,6 +111,7 @@ def apply_bundle(
         offset: Source offset of the bundle.
         known: Whether a token is in the instrument master.
         error_reasons: Text for each decoder error code.
+        context: Analytics and chain context; None runs volume and bars only.
 
     Returns:
         Touched states and the outputs to publish.
@@ -108,7 +140,8 @@ def apply_bundle(
             out.rejects.extend(Reject(int(i), token, REJECT_UNKNOWN_TOKEN) for i in group)
             continue
         state = lookup(token) or InstrumentState(token=token)
-        res = apply_ticks(state, ticks[group], event_ns[group], partition, offset, group)
+        rows = ticks[group]
+        res = apply_ticks(state, rows, event_ns[group], partition, offset, group)
         out.rejects.extend(Reject(int(i), token, reason) for i, reason in res.rejects)
         out.bars.extend(res.closed_bars)
         out.buckets.extend(res.closed_buckets)
@@ -116,19 +149,78 @@ def apply_bundle(
         out.duplicates += res.skipped_duplicates
         if res.applied or res.rejects:
             out.touched[token] = state
+        if context is not None and res.applied:
+            _analytics(out, context, state, res, rows, event_ns[group])
     out.rejects.sort(key=lambda r: r.index)
+    if context is not None:
+        clock = int(recv_ns.max())
+        out.chain = _chain_inputs(out, context, partition, offset, clock)
     return out
 
 
-def flush_states(states: Mapping[int, InstrumentState], t_ns: int) -> BundleOutcome:
+def _analytics(out: BundleOutcome, ctx: EngineContext, state: InstrumentState,
+               res: ApplyResult, rows: np.ndarray, ev: np.ndarray) -> None:
+    """Run the instrument's analytics over what the bundle applied."""
+    info = ctx.info(state.token)
+    if info is None:
+        return
+    if state.analytics is None:
+        state.analytics = Analytics()
+    if res.tick_incs is not None:
+        ok = res.tick_incs >= 0
+        prices, incs, times = rows["last_price"][ok], res.tick_incs[ok], ev[ok]
+    else:
+        prices = np.empty(0)
+        incs = np.empty(0, dtype=np.int64)
+        times = np.empty(0, dtype=np.int64)
+    doc = an_mod.update(state.analytics, info, ctx.config, prices.astype(np.float64), incs,
+                        times, res.closed_bars, res.closed_buckets)
+    if doc is not None:
+        out.analytics[state.token] = doc
+    member = ctx.chain_member(state.token)
+    if member is not None and res.tick_incs is not None and ok.any():
+        last = int(np.flatnonzero(ok)[-1])
+        underlying, kind, strike, expiry, symbol = member
+        out.chain.append(ChainInput(underlying, -1, -1, -1, (), (Quote(
+            state.token, symbol, kind, strike, expiry, int(ev[last]),
+            float(rows["last_price"][last]), int(rows["oi"][last]),
+            int(state.volume.cumulative)),)))
+
+
+def _chain_inputs(out: BundleOutcome, ctx: EngineContext, partition: int, offset: int,
+                  clock: int) -> list[ChainInput]:
+    """One input per underlying this partition feeds (quotes gathered by ``_analytics``).
+
+    Every fed underlying gets an input, even without quotes: it moves the partition's
+    clock, which is what lets the chain apply other partitions' inputs.
+    """
+    quotes: dict[str, list[Quote]] = {}
+    for item in out.chain:
+        quotes.setdefault(item.underlying, []).extend(item.quotes)
+    return [ChainInput(u, partition, offset, clock, ctx.chain_sources[u],
+                       tuple(sorted(quotes.get(u, ()), key=lambda q: q.token)))
+            for u in ctx.fed_by(partition)]
+
+
+def flush_states(
+    states: Mapping[int, InstrumentState],
+    t_ns: int,
+    context: EngineContext | None = None,
+    partition: int = 0,
+    offset: int = -1,
+) -> BundleOutcome:
     """End of stream: close every open bar and bucket at watermark ``t_ns``.
 
     Args:
         states: The states to flush (those of one partition).
         t_ns: Watermark; ``2**62`` closes everything.
+        context: Analytics and chain context (None: bars and buckets only).
+        partition: The partition being flushed (for its end-of-stream chain inputs).
+        offset: Offset of the end-of-stream marker.
 
     Returns:
-        Touched states and closed bars/buckets.
+        Touched states, closed bars/buckets, the last analytics and, with a context,
+        an end-of-stream chain input for every underlying the partition feeds.
     """
     out = BundleOutcome()
     for token in sorted(states):
@@ -138,6 +230,18 @@ def flush_states(states: Mapping[int, InstrumentState], t_ns: int) -> BundleOutc
             out.touched[token] = state
             out.bars.extend(res.closed_bars)
             out.buckets.extend(res.closed_buckets)
+        if context is not None and state.analytics is not None:
+            info = context.info(token)
+            if info is not None:
+                doc = an_mod.update(state.analytics, info, context.config, np.empty(0),
+                                    np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64),
+                                    res.closed_bars, res.closed_buckets, flush=True)
+                if doc is not None:
+                    out.touched[token] = state
+                    out.analytics[token] = doc
+    if context is not None:
+        out.chain = [ChainInput(u, partition, offset, CLOCK_END, context.chain_sources[u])
+                     for u in context.fed_by(partition)]
     return out
 
 

@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from aion.tables import kernels
+from aion.tables.analytics import Analytics, AnalyticsConfig, default_config
 from aion.tables.bars import (
     NEW,
     POST_CLOSE,
@@ -128,6 +129,7 @@ class InstrumentState:
     ticks_applied: int = 0
     late_ticks: int = 0
     rejects: dict[str, int] = field(default_factory=dict)
+    analytics: Analytics | None = None
 
     def to_bytes(self) -> bytes:
         """Compact, deterministic serialisation for the table changelog.
@@ -149,14 +151,17 @@ class InstrumentState:
             "late": self.late_ticks,
             "rej": self.rejects,
         }
+        if self.analytics is not None:
+            doc["an"] = self.analytics.to_list()
         return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> InstrumentState:
+    def from_bytes(cls, data: bytes, config: AnalyticsConfig | None = None) -> InstrumentState:
         """Restore a state written by :meth:`to_bytes`.
 
         Args:
             data: The serialised state.
+            config: Analytics parameters the state was built with (defaults if None).
 
         Returns:
             The state.
@@ -176,6 +181,8 @@ class InstrumentState:
             ticks_applied=doc["n"],
             late_ticks=doc["late"],
             rejects=dict(doc["rej"]),
+            analytics=None if "an" not in doc
+            else Analytics.from_list(doc["an"], config or default_config()),
         )
 
 

@@ -1,0 +1,73 @@
+"""The engine's reference-data context (instrument info, chain membership) from the master.
+
+Both drivers build the :class:`~aion.tables.engine.EngineContext` here, from the same
+instrument master and volume averages, so their analytics and chain inputs agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from aion.streams.bundle import partition_for_token
+from aion.streams.instruments import Instrument
+from aion.tables.analytics import AnalyticsConfig, InstrumentInfo
+from aion.tables.chain import KIND_CE, KIND_FUT, KIND_PE, KIND_SPOT
+from aion.tables.engine import EngineContext
+
+VIX_SYMBOL = "NSE:INDIA VIX"
+
+
+def build_context(
+    instruments: Iterable[Instrument],
+    averages: Mapping[str, Mapping[str, Any]],
+    partitions: int,
+    config: AnalyticsConfig,
+) -> EngineContext:
+    """Build the engine context for one instrument master and averages set.
+
+    A chain exists for every underlying with at least one option in the master; its
+    members are the options, the futures and the underlying itself, and its source
+    partitions are the partitions of those members' tokens.
+
+    Args:
+        instruments: The instrument master.
+        averages: ``{symbol: averages entry}`` (``avg_volume_20d`` is used).
+        partitions: Partition count of the tick topic.
+        config: Analytics parameters.
+
+    Returns:
+        The context.
+    """
+    insts = list(instruments)
+    by_symbol = {i.symbol: i for i in insts}
+    info: dict[int, InstrumentInfo] = {}
+    for inst in insts:
+        entry = averages.get(inst.symbol) or {}
+        avg = entry.get("avg_volume_20d")
+        info[inst.instrument_token] = InstrumentInfo(
+            tick_size=float(inst.tick_size),
+            avg_volume_20d=float(avg) if isinstance(avg, int | float) else None,
+            is_vix=inst.symbol == VIX_SYMBOL,
+        )
+    underlyings = sorted({i.underlying for i in insts if i.is_option and i.underlying})
+    members: dict[int, tuple[str, str, float, str, str]] = {}
+    sources: dict[str, set[int]] = {}
+    for inst in insts:
+        u = inst.underlying
+        if u in underlyings and inst.instrument_type in (KIND_CE, KIND_PE, KIND_FUT):
+            expiry = inst.expiry.isoformat() if inst.expiry else ""
+            members[inst.instrument_token] = (u, inst.instrument_type, float(inst.strike),
+                                              expiry, inst.symbol)
+    for u in underlyings:
+        spot = by_symbol.get(u)
+        if spot is not None:
+            members[spot.instrument_token] = (u, KIND_SPOT, 0.0, "", spot.symbol)
+    for token, (u, *_rest) in members.items():
+        sources.setdefault(u, set()).add(partition_for_token(token, partitions))
+    return EngineContext(
+        config=config,
+        info=info.get,
+        chain_member=members.get,
+        chain_sources={u: tuple(sorted(s)) for u, s in sorted(sources.items())},
+    )

@@ -1,0 +1,416 @@
+"""Option chain per underlying: spot, ATM, straddle, IV, skew, PCR and every option's Greeks.
+
+The chain of an underlying is fed from several source partitions: its spot index or
+stock and its contracts hash to different partitions of ``aion.ticks.raw``. Records of
+different partitions reach the chain in an order that depends on scheduling, so the chain
+does not apply them in arrival order. It applies them in **chain-time order**:
+
+* every :class:`ChainInput` carries ``clock_ns``, the receive time of the last packet
+  of its source bundle, which never decreases within a partition, and the list of
+  source partitions that feed this underlying (from the instrument master);
+* the chain's watermark is the smallest latest clock over those partitions; records
+  strictly below it are applied sorted by ``(clock_ns, partition, offset)``, later ones
+  wait (no partition can still send anything below it);
+* an end-of-stream input lifts its partition's clock to infinity.
+
+Because the order of application is a function of the records alone, the Faust path and
+the direct driver give identical chains and snapshots, whatever the interleaving. Each
+option's Greeks are recomputed whenever its premium or the spot changes, at the event
+time of that change. A snapshot is emitted when chain time crosses a minute boundary and
+at end of stream.
+
+Idempotence: a record at or below the last offset received from its partition is a
+redelivery and is ignored (the Faust group-by can forward an event twice after a crash).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from aion.tables.expiry import CalendarRangeError, TradingCalendar
+from aion.tables.greeks import DEFAULT_DAYS_PER_YEAR as DAYS_PER_YEAR
+from aion.tables.greeks import Reason, chain_greeks
+from aion.tables.timeutil import NS_PER_MIN
+
+FORMAT_VERSION = 1
+CLOCK_END = 2**62
+"""Clock of an end-of-stream input: above every real time."""
+
+KIND_SPOT = "SPOT"
+KIND_FUT = "FUT"
+KIND_CE = "CE"
+KIND_PE = "PE"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """The latest state of one chain member after a source bundle.
+
+    Attributes:
+        token: Instrument token.
+        symbol: ``EXCHANGE:TRADINGSYMBOL``.
+        kind: ``SPOT``, ``FUT``, ``CE`` or ``PE``.
+        strike: Strike (0 for spot/futures).
+        expiry: Expiry date ``YYYY-MM-DD`` ("" for spot).
+        event_ns: Event time of the member's last accepted tick.
+        price: Last traded price.
+        oi: Open interest (0 when the packet has none).
+        volume: Cumulative day volume.
+    """
+
+    token: int
+    symbol: str
+    kind: str
+    strike: float
+    expiry: str
+    event_ns: int
+    price: float
+    oi: int
+    volume: int
+
+    def to_list(self) -> list[Any]:
+        """Positional serialisation (field order is the format)."""
+        return [self.token, self.symbol, self.kind, self.strike, self.expiry,
+                self.event_ns, self.price, self.oi, self.volume]
+
+    @classmethod
+    def from_list(cls, v: list[Any]) -> Quote:
+        """Inverse of :meth:`to_list`."""
+        return cls(int(v[0]), v[1], v[2], float(v[3]), v[4], int(v[5]), float(v[6]),
+                   int(v[7]), int(v[8]))
+
+
+@dataclass(frozen=True, slots=True)
+class ChainInput:
+    """What one source bundle contributes to one underlying's chain.
+
+    Attributes:
+        underlying: Underlying symbol (``NSE:NIFTY 50``).
+        partition: Source partition of the bundle.
+        offset: Source offset of the bundle.
+        clock_ns: Receive time of the bundle's last packet (``CLOCK_END`` at end of
+            stream).
+        sources: Every source partition that feeds this underlying.
+        quotes: Members touched by the bundle, their latest state.
+    """
+
+    underlying: str
+    partition: int
+    offset: int
+    clock_ns: int
+    sources: tuple[int, ...]
+    quotes: tuple[Quote, ...] = ()
+
+    def to_json(self) -> bytes:
+        """Wire form for the chain-input topic."""
+        return json.dumps({
+            "underlying": self.underlying, "partition": self.partition,
+            "offset": self.offset, "clock_ns": self.clock_ns, "sources": list(self.sources),
+            "quotes": [q.to_list() for q in self.quotes],
+        }, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ChainInput:
+        """Inverse of :meth:`to_json`.
+
+        Raises:
+            ValueError: If the bytes are not a chain input.
+        """
+        try:
+            d = json.loads(data)
+            return cls(d["underlying"], int(d["partition"]), int(d["offset"]),
+                       int(d["clock_ns"]), tuple(int(s) for s in d["sources"]),
+                       tuple(Quote.from_list(q) for q in d["quotes"]))
+        except (KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a chain input: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ChainParams:
+    """Chain settings (``chain:`` in config).
+
+    Attributes:
+        risk_free_rate: Annual continuously compounded rate for Black-Scholes.
+        skew_steps: Strikes away from ATM for the skew (put IV minus call IV).
+    """
+
+    risk_free_rate: float = 0.065
+    skew_steps: int = 2
+
+    @classmethod
+    def from_mapping(cls, m: dict[str, Any] | None) -> ChainParams:
+        """Build from a config mapping; unknown keys are an error.
+
+        Args:
+            m: Mapping with any of the attribute names.
+
+        Returns:
+            The params.
+
+        Raises:
+            ValueError: On an unknown key.
+        """
+        m = dict(m or {})
+        unknown = set(m) - {"risk_free_rate", "skew_steps"}
+        if unknown:
+            raise ValueError(f"unknown chain settings: {sorted(unknown)}")
+        return cls(float(m.get("risk_free_rate", cls.risk_free_rate)),
+                   int(m.get("skew_steps", cls.skew_steps)))
+
+
+GREEK_FIELDS = ("iv", "delta", "gamma", "theta", "vega", "rho")
+
+
+@dataclass(slots=True)
+class ChainState:
+    """One underlying's chain (a Faust table value, keyed by underlying).
+
+    Attributes:
+        underlying: Underlying symbol.
+        sources: Source partitions that feed it.
+        received: Last offset received per source partition (dedup).
+        clocks: Latest clock per source partition.
+        pending: Inputs received but above the watermark, not yet applied.
+        quotes: Latest quote per member token.
+        greeks: Per option token: iv, delta, gamma, theta, vega, rho and a reason ("" if ok).
+        clock_ns: Chain time: clock of the last applied input.
+        updates: Greeks recomputations (lifetime).
+    """
+
+    underlying: str
+    sources: set[int] = field(default_factory=set)
+    received: dict[int, int] = field(default_factory=dict)
+    clocks: dict[int, int] = field(default_factory=dict)
+    pending: list[ChainInput] = field(default_factory=list)
+    quotes: dict[int, Quote] = field(default_factory=dict)
+    greeks: dict[int, list[Any]] = field(default_factory=dict)
+    clock_ns: int = -1
+    updates: int = 0
+
+    def to_bytes(self) -> bytes:
+        """Deterministic JSON for the table changelog."""
+        doc = {
+            "v": FORMAT_VERSION, "u": self.underlying, "src": sorted(self.sources),
+            "rcv": sorted(self.received.items()), "clk": sorted(self.clocks.items()),
+            "pend": [json.loads(p.to_json()) for p in self.pending],
+            "q": [q.to_list() for _, q in sorted(self.quotes.items())],
+            "g": [[t, *g] for t, g in sorted(self.greeks.items())],
+            "c": self.clock_ns, "n": self.updates,
+        }
+        return json.dumps(doc, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ChainState:
+        """Inverse of :meth:`to_bytes`.
+
+        Raises:
+            ValueError: If the bytes are not a chain state of this format version.
+        """
+        d = json.loads(data)
+        if not isinstance(d, dict) or d.get("v") != FORMAT_VERSION:
+            raise ValueError("not a ChainState of format version 1")
+        return cls(
+            underlying=d["u"], sources=set(d["src"]),
+            received={int(p): int(o) for p, o in d["rcv"]},
+            clocks={int(p): int(c) for p, c in d["clk"]},
+            pending=[ChainInput.from_json(json.dumps(p).encode()) for p in d["pend"]],
+            quotes={int(q[0]): Quote.from_list(q) for q in d["q"]},
+            greeks={int(g[0]): list(g[1:]) for g in d["g"]},
+            clock_ns=int(d["c"]), updates=int(d["n"]),
+        )
+
+    @property
+    def watermark(self) -> int:
+        """Smallest latest clock over the source partitions (-1 while one is silent)."""
+        if not self.sources or any(s not in self.clocks for s in self.sources):
+            return -1
+        return min(self.clocks[s] for s in self.sources)
+
+
+def offer(
+    state: ChainState,
+    item: ChainInput,
+    params: ChainParams,
+    calendar: TradingCalendar,
+) -> list[dict[str, Any]]:
+    """Receive one input; apply everything the watermark now allows.
+
+    Args:
+        state: The chain, updated in place.
+        item: The input (from any source partition, in any order across partitions).
+        params: Chain settings.
+        calendar: NSE calendar for time to expiry.
+
+    Returns:
+        Snapshots emitted (minute boundaries crossed, and the final one at end of
+        stream), in chain-time order. Empty for a redelivered input.
+    """
+    if item.offset <= state.received.get(item.partition, -1):
+        return []
+    state.received[item.partition] = item.offset
+    state.sources.update(item.sources)
+    state.clocks[item.partition] = max(state.clocks.get(item.partition, -1), item.clock_ns)
+    state.pending.append(item)
+    w = state.watermark
+    # Strictly below: a later input of the slowest partition may still carry clock == w.
+    due = [p for p in state.pending if p.clock_ns < w or w == CLOCK_END]
+    if not due:
+        return []
+    ready = sorted(due, key=lambda p: (p.clock_ns, p.partition, p.offset))
+    state.pending = [p for p in state.pending if not (p.clock_ns < w or w == CLOCK_END)]
+    out: list[dict[str, Any]] = []
+    for p in ready:
+        if p.clock_ns == CLOCK_END:
+            continue
+        if state.clock_ns >= 0 and p.clock_ns // NS_PER_MIN > state.clock_ns // NS_PER_MIN:
+            # Chain time crossed a minute: the snapshot holds everything before it.
+            out.append(snapshot(state, params))
+        _apply(state, p.quotes, params, calendar)
+        state.clock_ns = p.clock_ns
+    if w == CLOCK_END and state.clock_ns >= 0:
+        out.append(snapshot(state, params, final=True))
+    return out
+
+
+def _apply(state: ChainState, quotes: Iterable[Quote], params: ChainParams,
+           calendar: TradingCalendar) -> None:
+    """Take a bundle's quotes and recompute the Greeks they affect."""
+    spot_moved = False
+    changed: list[int] = []
+    for q in quotes:
+        old = state.quotes.get(q.token)
+        state.quotes[q.token] = q
+        if q.kind == KIND_SPOT:
+            spot_moved = old is None or old.price != q.price or old.event_ns != q.event_ns
+        elif q.kind in (KIND_CE, KIND_PE) and (old is None or old.price != q.price):
+            changed.append(q.token)
+    if spot_moved:
+        changed = [t for t, q in state.quotes.items() if q.kind in (KIND_CE, KIND_PE)]
+    if changed:
+        _recompute(state, sorted(changed), params, calendar)
+
+
+def spot_quote(state: ChainState) -> Quote | None:
+    """The underlying's own quote (index or stock), if seen."""
+    for q in state.quotes.values():
+        if q.kind == KIND_SPOT:
+            return q
+    return None
+
+
+def _recompute(state: ChainState, tokens: list[int], params: ChainParams,
+               calendar: TradingCalendar) -> None:
+    """Greeks of ``tokens`` at the later of their own and the spot's event time."""
+    spot = spot_quote(state)
+    if spot is None:
+        return
+    opts = [state.quotes[t] for t in tokens]
+    t_years = np.empty(len(opts))
+    t_reason: list[str] = []
+    for i, o in enumerate(opts):
+        try:
+            tte = calendar.time_to_expiry(max(o.event_ns, spot.event_ns),
+                                          _dt.date.fromisoformat(o.expiry))
+            t_years[i], why = tte.years, tte.reason or ""
+        except (CalendarRangeError, ValueError):
+            t_years[i], why = math.nan, "calendar_range"
+        t_reason.append(why)
+    res = chain_greeks(
+        np.array([o.price for o in opts]),
+        spot.price,
+        np.array([o.strike for o in opts]),
+        np.nan_to_num(t_years, nan=0.0),
+        params.risk_free_rate,
+        np.array([o.kind == KIND_CE for o in opts]),
+        0.0,
+        DAYS_PER_YEAR,
+    )
+    cols = [res.iv, res.delta, res.gamma, res.theta, res.vega, res.rho]
+    for i, tok in enumerate(tokens):
+        why = t_reason[i] or (Reason(int(res.reason[i])).label if res.reason[i] else "")
+        if t_reason[i]:
+            state.greeks[tok] = [None] * len(GREEK_FIELDS) + [why]
+        else:
+            state.greeks[tok] = [_num(c[i]) for c in cols] + [why]
+    state.updates += len(tokens)
+
+
+def _num(x: Any) -> float | None:
+    """A finite float, or None (JSON has no NaN)."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def snapshot(state: ChainState, params: ChainParams, *, final: bool = False) -> dict[str, Any]:
+    """The chain view: spot, ATM, straddle, IV, skew, PCR and every option.
+
+    ATM, straddle, IV and skew use the nearest expiry (the earliest expiry among the
+    options seen). ``straddle_volume`` is the combined CE + PE day volume per strike of
+    that expiry (the reference's straddle volume tracking); PCR is total put OI over
+    total call OI across all expiries.
+
+    Args:
+        state: The chain.
+        params: Chain settings (``skew_steps``).
+        final: Whether this is the end-of-stream snapshot.
+
+    Returns:
+        JSON-safe dict.
+    """
+    spot = spot_quote(state)
+    options = sorted((q for q in state.quotes.values() if q.kind in (KIND_CE, KIND_PE)),
+                     key=lambda q: (q.expiry, q.strike, q.kind))
+    doc: dict[str, Any] = {
+        "underlying": state.underlying, "clock_ns": state.clock_ns, "final": final,
+        "spot": spot.price if spot else None, "options_seen": len(options),
+    }
+    ce_oi = sum(q.oi for q in options if q.kind == KIND_CE)
+    pe_oi = sum(q.oi for q in options if q.kind == KIND_PE)
+    doc["pcr_oi"] = pe_oi / ce_oi if ce_oi > 0 else None
+    near = options[0].expiry if options else None
+    chain = [q for q in options if q.expiry == near]
+    strikes = sorted({q.strike for q in chain})
+    by = {(q.strike, q.kind): q for q in chain}
+    atm = min(strikes, key=lambda k: (abs(k - spot.price), k)) if strikes and spot else None
+    doc["expiry"] = near
+    doc["atm_strike"] = atm
+    ce, pe = by.get((atm, KIND_CE)), by.get((atm, KIND_PE))
+    doc["atm_straddle_premium"] = ce.price + pe.price if ce and pe else None
+    doc["straddle_volume"] = {
+        _fmt(k): sum(by[(k, t)].volume for t in (KIND_CE, KIND_PE) if (k, t) in by)
+        for k in strikes
+    }
+    ivs = [state.greeks[q.token][0] for q in (ce, pe)
+           if q is not None and q.token in state.greeks and state.greeks[q.token][0] is not None]
+    doc["atm_iv"] = sum(ivs) / len(ivs) if ivs else None
+    doc["skew"] = None
+    if atm is not None:
+        i = strikes.index(atm)
+        lo, hi = i - params.skew_steps, i + params.skew_steps
+        if lo >= 0 and hi < len(strikes):
+            put, call = by.get((strikes[lo], KIND_PE)), by.get((strikes[hi], KIND_CE))
+            piv = state.greeks.get(put.token, [None])[0] if put else None
+            civ = state.greeks.get(call.token, [None])[0] if call else None
+            if piv is not None and civ is not None:
+                doc["skew"] = piv - civ
+    doc["options"] = [
+        {"symbol": q.symbol, "token": q.token, "type": q.kind, "strike": q.strike,
+         "expiry": q.expiry, "price": q.price, "oi": q.oi, "volume": q.volume,
+         "event_ns": q.event_ns,
+         **dict(zip((*GREEK_FIELDS, "reason"), state.greeks.get(q.token, [None] * 6 + [""]),
+                    strict=True))}
+        for q in options
+    ]
+    return doc
+
+
+def _fmt(strike: float) -> str:
+    """Strike as a JSON key: no trailing ``.0`` for whole strikes."""
+    return str(int(strike)) if strike == int(strike) else repr(strike)

@@ -1,0 +1,137 @@
+"""Option chain: chain-time ordering makes the result independent of arrival order."""
+
+import random
+from datetime import date
+
+import pytest
+from py_vollib.black_scholes import black_scholes
+
+from aion.config.nse_calendar import NseCalendar
+from aion.tables.chain import (
+    CLOCK_END,
+    KIND_CE,
+    KIND_PE,
+    KIND_SPOT,
+    ChainInput,
+    ChainParams,
+    ChainState,
+    Quote,
+    offer,
+)
+from aion.tables.expiry import TradingCalendar
+from aion.tables.timeutil import NS_PER_S, ist_wall_ns
+
+CAL = TradingCalendar(NseCalendar.load())
+PARAMS = ChainParams()
+U = "NSE:NIFTY 50"
+EXPIRY = "2025-11-25"
+T0 = ist_wall_ns(2025, 11, 18, 9, 15)
+STRIKES = [25800.0, 25850.0, 25900.0, 25950.0, 26000.0, 26050.0, 26100.0]
+
+
+def quote(token, kind, strike, t, price, oi=0, volume=0):
+    sym = U if kind == KIND_SPOT else f"NFO:NIFTY25N25{int(strike)}{kind}"
+    return Quote(token, sym, kind, strike, "" if kind == KIND_SPOT else EXPIRY, t, price, oi,
+                 volume)
+
+
+def streams(seed):
+    """Two source partitions: spot in partition 0, options in partition 1."""
+    rng = random.Random(seed)
+    p0, p1 = [], []
+    spot = 25930.0
+    for k in range(40):
+        t = T0 + k * 7 * NS_PER_S
+        spot += rng.uniform(-8, 8)
+        p0.append(ChainInput(U, 0, k, t + 1000, (0, 1), (quote(1, KIND_SPOT, 0, t, spot),)))
+        qs = []
+        for i, strike in enumerate(STRIKES):
+            for kind, tok in ((KIND_CE, 100 + i), (KIND_PE, 200 + i)):
+                if rng.random() < 0.5:
+                    flag = "c" if kind == KIND_CE else "p"
+                    years = CAL.time_to_expiry(t + 2, date.fromisoformat(EXPIRY)).years
+                    price = round(black_scholes(flag, spot, strike, years, 0.065, 0.14), 2)
+                    qs.append(quote(tok, kind, strike, t + 2, max(price, 0.05),
+                                    oi=rng.randint(1000, 9000), volume=rng.randint(0, 10**6)))
+        p1.append(ChainInput(U, 1, k, t + 2000, (0, 1), tuple(qs)))
+    p0.append(ChainInput(U, 0, 40, CLOCK_END, (0, 1)))
+    p1.append(ChainInput(U, 1, 40, CLOCK_END, (0, 1)))
+    return p0, p1
+
+
+def interleave(p0, p1, rng):
+    a, b, out = list(p0), list(p1), []
+    while a or b:
+        src = a if (a and (not b or rng.random() < 0.5)) else b
+        out.append(src.pop(0))
+    return out
+
+
+def run(items):
+    st = ChainState(U)
+    snaps = []
+    for it in items:
+        snaps.extend(offer(st, it, PARAMS, CAL))
+    return st, snaps
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_any_interleaving_gives_identical_chain(seed):
+    p0, p1 = streams(seed)
+    ref_state, ref_snaps = run(p0 + p1)  # one partition entirely first
+    assert ref_snaps and ref_snaps[-1]["final"]
+    rng = random.Random(seed)
+    for _ in range(5):
+        st, snaps = run(interleave(p0, p1, rng))
+        assert snaps == ref_snaps
+        assert st.to_bytes() == ref_state.to_bytes()
+
+
+def test_redelivery_is_ignored_and_state_round_trips():
+    p0, p1 = streams(7)
+    ref_state, ref_snaps = run(p0 + p1)
+    items = interleave(p0, p1, random.Random(1))
+    dup = items[:10] + items[3:8] + items[10:]  # a group-by re-forward after a crash
+    st, snaps = run(dup)
+    assert snaps == ref_snaps and st.to_bytes() == ref_state.to_bytes()
+    # Restoring mid-stream from the changelog bytes continues identically.
+    st = ChainState(U)
+    out = []
+    for i, it in enumerate(items):
+        out.extend(offer(st, it, PARAMS, CAL))
+        if i % 9 == 0:
+            st = ChainState.from_bytes(st.to_bytes())
+    assert out == ref_snaps
+
+
+def test_snapshot_fields_follow_their_definitions():
+    p0, p1 = streams(3)
+    st, snaps = run(p0 + p1)
+    final = snaps[-1]
+    spot = next(q for q in st.quotes.values() if q.kind == KIND_SPOT).price
+    opts = [q for q in st.quotes.values() if q.kind in (KIND_CE, KIND_PE)]
+    assert final["spot"] == spot
+    assert final["atm_strike"] == min(STRIKES, key=lambda k: (abs(k - spot), k))
+    ce = sum(q.oi for q in opts if q.kind == KIND_CE)
+    pe = sum(q.oi for q in opts if q.kind == KIND_PE)
+    assert final["pcr_oi"] == pytest.approx(pe / ce)
+    atm = final["atm_strike"]
+    by = {(q.strike, q.kind): q for q in opts}
+    assert final["atm_straddle_premium"] == pytest.approx(
+        by[(atm, KIND_CE)].price + by[(atm, KIND_PE)].price)
+    for k in STRIKES:
+        want = sum(by[(k, t)].volume for t in (KIND_CE, KIND_PE) if (k, t) in by)
+        assert final["straddle_volume"][str(int(k))] == want
+    # Options were priced at 14 % vol: the solver finds it back (premiums rounded to 0.01).
+    assert final["atm_iv"] == pytest.approx(0.14, abs=0.01)
+    deltas = {(o["strike"], o["type"]): o["delta"] for o in final["options"]}
+    assert all(0 < deltas[k] < 1 for k in deltas if k[1] == KIND_CE and deltas[k] is not None)
+    assert all(-1 < deltas[k] < 0 for k in deltas if k[1] == KIND_PE and deltas[k] is not None)
+
+
+def test_nothing_applies_until_every_source_has_spoken():
+    p0, p1 = streams(2)
+    st = ChainState(U)
+    for it in p1[:-1]:
+        assert offer(st, it, PARAMS, CAL) == []
+    assert st.quotes == {} and len(st.pending) == len(p1) - 1
