@@ -1,0 +1,32 @@
+import pytest
+import talib
+from hypothesis import given, settings
+from ind_helpers import CASES, assert_close, bar_series, case_bars, run, run_case, series
+
+from aion.tables.indicators import IndicatorParams
+
+
+def check(b, out, p=20, up=2.0, dn=2.0):
+    u, m, lo = talib.BBANDS(b.c, p, up, dn, 0)
+    assert_close(series(out, "bollinger_bands", "upper"), u, "upper")
+    assert_close(series(out, "bollinger_bands", "middle"), m, "middle")
+    assert_close(series(out, "bollinger_bands", "lower"), lo, "lower")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bbands_matches_talib(case):
+    check(case_bars(case), run_case(case))
+
+
+@settings(max_examples=50, deadline=None)
+@given(bar_series())
+def test_bbands_matches_talib_on_generated_bars(b):
+    check(b, run(b))
+
+
+def test_bbands_custom_parameters():
+    b = case_bars("walk_s3_t0.0")
+    params = IndicatorParams.from_mapping(
+        {"bollinger_bands": {"period": 10, "nbdev_up": 1.5, "nbdev_dn": 2.5}}
+    )
+    check(b, run(b, params), 10, 1.5, 2.5)
