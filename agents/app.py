@@ -515,7 +515,7 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
     def underlying_key(value: bytes) -> bytes:
         return json.loads(value)["underlying"].encode()
 
-    @app.agent(chain_in_topic, name="chain")
+    @app.agent(chain_in_topic, name=names.chain_agent)
     async def chain_agent(stream: faust.StreamT) -> None:
         """Option chain per underlying: re-key inputs by underlying, apply in chain time.
 

@@ -42,7 +42,6 @@ from aion.streams.topics import (
 log = logging.getLogger(__name__)
 
 STATE_CHANGELOG = "{app_id}-instrument-state-changelog"
-CHAIN_REPARTITION = "{app_id}-chain-by-underlying-repartition"
 
 
 class BacktestError(RuntimeError):
@@ -307,7 +306,7 @@ class FaustRun:
         """Every topic the app consumes (lag 0 on all = everything processed)."""
         return [self.names.ticks_raw, self.names.bars_1m, self.names.volume_buckets,
                 self.names.sessions, self.names.analytics, self.names.chain_inputs,
-                CHAIN_REPARTITION.format(app_id=self.app_id), self.names.chain]
+                self.names.chain_repartition, self.names.chain]
 
     async def wait(self, timeout_s: float = 600.0,
                    on_progress: Callable[[dict[str, int]], None] | None = None) -> None:

@@ -160,10 +160,11 @@ class RedisMirror:
                 add(lay.key("volume_profile_distribution", symbol=symbol, date=prof["date"]),
                     "hset", mapping=prof["distribution"])
         add(lay.key("volume_profile_nodes", symbol=symbol), "hset", mapping=prof["nodes"])
-        for event in prof.get("events") or ():
-            score = float(event.get("timestamp_ms", event.get("event_ns", 0) // 1_000_000))
-            add(lay.key("volume_profile_patterns", symbol=symbol), "zadd",
-                {json.dumps(event, sort_keys=True): score})
+        for score, member in prof.get("patterns") or ():
+            add(lay.key("volume_profile_patterns", symbol=symbol), "zadd", {member: score})
+        for name, value in sorted((prof.get("indicators") or {}).items()):
+            # POC/VA/strength/levels also as indicators (the reference's indicator keys).
+            add(lay.key("indicator", symbol=symbol, name=name), "set", value)
         hist = lay.key("volume_profile_historical", symbol=symbol)
         entry = json.dumps(prof["historical"], sort_keys=True)
         # LREM first: a re-emitted entry (same bytes) replaces itself instead of doubling.

@@ -58,6 +58,20 @@ class TopicNames:
         return f"{self.prefix}aion.chain.inputs"
 
     @property
+    def chain_agent(self) -> str:
+        """Name of the chain agent; Faust derives its group-by topic name from it."""
+        return f"{self.prefix}chain"
+
+    @property
+    def chain_repartition(self) -> str:
+        """The chain agent's internal group-by topic (re-keyed by underlying).
+
+        Faust names it ``{agent}-{source topic}-{group_by name}-repartition``; the agent
+        name carries the prefix so prefixed cleanup removes it too.
+        """
+        return f"{self.chain_agent}-{self.chain_inputs}-chain-by-underlying-repartition"
+
+    @property
     def chain(self) -> str:
         """Option-chain snapshots with every option's Greeks, keyed by underlying."""
         return f"{self.prefix}aion.chain"

@@ -30,13 +30,7 @@ import numpy as np
 from aion.tables.bars import Bar
 from aion.tables.indicators import IndicatorParams, IndicatorSet
 from aion.tables.profile import ProfileParams, VolumeProfile
-from aion.tables.profile_payloads import (
-    distribution_fields,
-    historical_entry,
-    nodes_fields,
-    poc_fields,
-    session_fields,
-)
+from aion.tables.profile_payloads import publish_payloads
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, day_to_iso, ist_day, minute_of_day_ist
 from aion.tables.volume import BucketRecord
 from aion.tables.volume_baseline import (
@@ -258,12 +252,9 @@ def update(
             prof.due(last_ns) or (flush and not prof.empty)):
         snap = prof.publish(last_ns)
         if snap is not None:
-            doc["profile"] = {
-                "date": snap_date(snap), "poc": poc_fields(snap),
-                "session": session_fields(snap), "distribution": distribution_fields(snap),
-                "nodes": nodes_fields(snap), "historical": historical_entry(snap),
-                "events": list(snap.events),
-            }
+            payloads = publish_payloads(snap)
+            payloads["patterns"] = [list(p) for p in payloads["patterns"]]
+            doc["profile"] = {"date": snap_date(snap), **payloads}
     if not doc:
         return None
     doc["ts_ns"] = last_ns if last_ns is not None else 0

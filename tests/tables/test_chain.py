@@ -130,7 +130,7 @@ def test_snapshot_fields_follow_their_definitions():
 
 
 def test_nothing_applies_until_every_source_has_spoken():
-    p0, p1 = streams(2)
+    _, p1 = streams(2)
     st = ChainState(U)
     for it in p1[:-1]:
         assert offer(st, it, PARAMS, CAL) == []
