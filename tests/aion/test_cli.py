@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -31,6 +32,8 @@ HELP_PURPOSE: dict[tuple[str, ...], str] = {
     ("instruments",): "instruments",
     ("instruments", "publish"): "aion.instruments",
     ("instruments", "lookup"): "resolve tokens or symbols",
+    ("baselines",): "volume baseline",
+    ("baselines", "build"): "avg_volume_20d",
 }
 
 
@@ -310,3 +313,50 @@ def test_unreachable_broker_is_one_error_line(
     err = capsys.readouterr().err
     assert err.count("error:") == 1
     assert "Traceback" not in err
+
+
+# --- baselines ----------------------------------------------------------------------------
+
+
+def test_baselines_build_writes_json_redis_and_topic(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kafka_bootstrap: str, redis_url: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    import redis as redis_lib
+
+    from aion.config import KeyLayout, url_for_db
+    from aion.streams.simulator.daily import simulate_daily_history, write_daily_csv
+    from aion.streams.topics import read_all
+
+    daily = write_daily_csv(simulate_daily_history(date(2025, 11, 18), 5, 60),
+                            tmp_path / "daily.csv")
+    out_json = tmp_path / "avg.json"
+    prefix = f"cli-{os.getpid()}."
+    monkeypatch.setenv("AION_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AION_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    monkeypatch.setenv("AION_REDIS_URL", redis_url)
+    code, out, err = run_cli(["baselines", "build", str(daily), "-o", str(out_json),
+                              "--topic-prefix", prefix], capsys)
+    assert code == 0, err
+    doc = json.loads(out_json.read_text())
+    rows = [r for r in simulate_daily_history(date(2025, 11, 18), 5, 60)
+            if r["symbol"] == "NSE:RELIANCE"]
+    want20 = sum(r["volume"] for r in rows[-20:]) / 20
+    assert doc["NSE:RELIANCE"]["avg_volume_20d"] == pytest.approx(want20)
+    assert f"{len(doc):,} symbols" in out
+    layout = KeyLayout.load()
+    key = layout.key("volume_averages", exchange="NSE", tradingsymbol="RELIANCE")
+    client = redis_lib.Redis.from_url(url_for_db(redis_url, key.db), decode_responses=True)
+    assert float(client.hget(key.name, "avg_volume_20d")) == pytest.approx(want20)
+    client.close()
+    records = asyncio.run(read_all(kafka_bootstrap, prefix + "aion.volume.averages"))
+    assert {k.decode() for _, _, k, _ in records} == set(doc)
+
+
+def test_baselines_build_bad_file_is_one_error_line(
+        tmp_path: Path, no_broker: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,symbol,open,high,low,close\n2025-01-01,X,1,1,1,1\n")
+    code, _, err = run_cli(["baselines", "build", str(bad), "--json-only"], capsys)
+    assert_one_error_line(code, err, mentions="volume")
