@@ -303,6 +303,32 @@ def session_snapshot(inst: Instrument, st: InstrumentState) -> dict[str, Any]:
     return doc
 
 
+ANALYTICS_RECORD_BYTES = 256 * 1024
+"""Soft cap on one ``aion.analytics`` record (brokers refuse messages above ~1 MB)."""
+
+
+def size_chunks(docs: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
+    """Split docs into lists whose JSON stays near ``limit`` bytes (one doc may exceed it).
+
+    Args:
+        docs: JSON-safe docs, in order.
+        limit: Target bytes per chunk.
+
+    Returns:
+        Chunks in order (empty when there are no docs).
+    """
+    chunks: list[list[dict[str, Any]]] = []
+    size = limit + 1
+    for doc in docs:
+        n = len(json.dumps(doc, separators=(",", ":")))
+        if size + n > limit:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(doc)
+        size += n
+    return chunks
+
+
 def analytics_doc(inst: Instrument, token: int, doc: dict[str, Any]) -> dict[str, Any]:
     """One instrument's entry in an ``aion.analytics`` record.
 
@@ -418,8 +444,8 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
             await send(sessions_topic, str(partition).encode(), snapshots)
         docs = [analytics_doc(inst, token, doc) for token, doc in outcome.analytics.items()
                 if (inst := directory.get(token)) is not None]
-        if docs:
-            await send(analytics_topic, str(partition).encode(), docs)
+        for chunk in size_chunks(docs, ANALYTICS_RECORD_BYTES):
+            await send(analytics_topic, str(partition).encode(), chunk)
         for item in outcome.chain:
             # Keyed by source partition; the chain agent's group_by re-keys by underlying.
             pending.append(await chain_in_topic.send(key=str(partition).encode(),

@@ -316,12 +316,17 @@ def _iv_kernel(
     if undiscounted <= 0.0:
         return math.nan, _NO_TIME_VALUE
     beta = undiscounted / (math.sqrt(forward) * math.sqrt(strike))
+    if not beta > 0.0:
+        # Time value below the smallest float relative to the prices: no vol to find.
+        return math.nan, _NO_TIME_VALUE
     xm = -abs(x)
     if beta >= math.exp(0.5 * xm):
         return math.nan, _ABOVE_UPPER_BOUND
     s, code = _solve_s(beta, xm)
     if code != _OK:
         return math.nan, code
+    if not s > 0.0:
+        return math.nan, _NO_TIME_VALUE  # the root underflowed (subnormal beta)
     return s / math.sqrt(t), _OK
 
 
