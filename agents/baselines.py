@@ -1,6 +1,6 @@
 """Volume averages out to their consumers: Redis hashes and the compacted topic.
 
-``aion baselines build`` computes the averages (``streams.daily_history``) and hands them
+``aion baselines build`` computes the averages (``agents.daily_history``) and hands them
 here: every symbol becomes a ``volume_averages:{EXCHANGE}_{SYMBOL}`` hash in DB 5 (the
 reference's key) and a record keyed by symbol on the compacted ``aion.volume.averages``
 topic, from which workers load them at start and follow changes.
@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from aion.agents.daily_history import redis_hash_fields
 from aion.config import KeyLayout, url_for_db
-from aion.streams.daily_history import redis_hash_fields
 
 
 async def publish_averages(bootstrap: str, topic: str,

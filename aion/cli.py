@@ -248,7 +248,7 @@ def _print_summary(summary: object) -> None:
 
 def _averages_for(args: argparse.Namespace, settings: Settings) -> dict | None:
     """Volume averages for a backtest: ``--daily FILE``, else the sample's own history."""
-    from aion.streams.daily_history import DailyHistoryError, build_averages, load_daily_history
+    from aion.agents.daily_history import DailyHistoryError, build_averages, load_daily_history
     from aion.streams.sample import sample_daily_history_path
 
     daily = args.daily
@@ -363,7 +363,7 @@ def cmd_instruments(args: argparse.Namespace) -> int:
 
 def cmd_baselines(args: argparse.Namespace) -> int:
     """Build 20/55-day volume averages from daily history; write JSON, Redis and the topic."""
-    from aion.streams.daily_history import (
+    from aion.agents.daily_history import (
         AveragesFileError,
         DailyHistoryError,
         build_averages,

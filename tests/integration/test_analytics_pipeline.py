@@ -15,10 +15,10 @@ import pytest
 import redis
 
 from aion.agents.backtest import faust_run, instruments_csv_for
+from aion.agents.daily_history import build_averages, load_daily_history
 from aion.agents.direct import run_direct
 from aion.config import KeyLayout, Settings, url_for_db
 from aion.infra import Infra, Service
-from aion.streams.daily_history import build_averages, load_daily_history
 from aion.streams.instruments import InstrumentMaster
 from aion.streams.replay import replay
 from aion.streams.sample import sample_daily_history_path, sample_session_path

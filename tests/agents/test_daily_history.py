@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from aion.streams.daily_history import (
+from aion.agents.daily_history import (
     AveragesFileError,
     DailyHistoryError,
     build_averages,
