@@ -307,25 +307,28 @@ ANALYTICS_RECORD_BYTES = 256 * 1024
 """Soft cap on one ``aion.analytics`` record (brokers refuse messages above ~1 MB)."""
 
 
-def size_chunks(docs: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
-    """Split docs into lists whose JSON stays near ``limit`` bytes (one doc may exceed it).
+def size_chunks(docs: list[dict[str, Any]], limit: int) -> list[list[bytes]]:
+    """Encode docs as JSON and group them into chunks of about ``limit`` bytes.
+
+    Each doc is encoded once; a chunk is sent as ``[doc,doc,...]``. A single doc larger
+    than ``limit`` gets a chunk of its own.
 
     Args:
         docs: JSON-safe docs, in order.
         limit: Target bytes per chunk.
 
     Returns:
-        Chunks in order (empty when there are no docs).
+        Chunks of encoded docs, in order (empty when there are no docs).
     """
-    chunks: list[list[dict[str, Any]]] = []
+    chunks: list[list[bytes]] = []
     size = limit + 1
     for doc in docs:
-        n = len(json.dumps(doc, separators=(",", ":")))
-        if size + n > limit:
+        data = json.dumps(doc, separators=(",", ":")).encode()
+        if size + len(data) > limit:
             chunks.append([])
             size = 0
-        chunks[-1].append(doc)
-        size += n
+        chunks[-1].append(data)
+        size += len(data)
     return chunks
 
 
@@ -419,9 +422,19 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
     stats = EngineStats()
     app.aion_stats = stats  # type: ignore[attr-defined]
 
+    # Decoded states of the keys this worker last wrote: reused while the table still
+    # holds exactly those bytes (popped on use, so a failed bundle never leaves a
+    # half-applied object behind; any other value, e.g. after recovery, is decoded).
+    decoded: dict[int, tuple[bytes, InstrumentState]] = {}
+
     def lookup(token: int) -> InstrumentState | None:
         data = state.get(token_key(token))
-        return None if data is None else InstrumentState.from_bytes(data, config)
+        hit = decoded.pop(token, None)
+        if data is None:
+            return None
+        if hit is not None and hit[0] is data:
+            return hit[1]
+        return InstrumentState.from_bytes(data, config)
 
     async def publish(outcome: BundleOutcome, partition: int, offset: int,
                       packets: list[bytes] | None, recv_ns: Any) -> None:
@@ -445,7 +458,8 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
         docs = [analytics_doc(inst, token, doc) for token, doc in outcome.analytics.items()
                 if (inst := directory.get(token)) is not None]
         for chunk in size_chunks(docs, ANALYTICS_RECORD_BYTES):
-            await send(analytics_topic, str(partition).encode(), chunk)
+            pending.append(await analytics_topic.send(key=str(partition).encode(),
+                                                      value=b"[" + b",".join(chunk) + b"]"))
         for item in outcome.chain:
             # Keyed by source partition; the chain agent's group_by re-keys by underlying.
             pending.append(await chain_in_topic.send(key=str(partition).encode(),
@@ -474,7 +488,9 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
             await asyncio.gather(*pending)
         # Inside this event's iteration, so each changelog write lands in the source partition.
         for token, st in outcome.touched.items():
-            state[token_key(token)] = st.to_bytes()
+            data = st.to_bytes()
+            state[token_key(token)] = data
+            decoded[token] = (data, st)
         stats.applied += outcome.applied
         stats.duplicates += outcome.duplicates
         stats.bars += len(outcome.bars)
@@ -538,6 +554,8 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
                     await handle_bundle(msg.partition, offset, data)
             await handle_bundle(msg.partition, msg.offset, event.value)
 
+    chain_objects: dict[bytes, tuple[bytes, ChainState]] = {}
+
     def underlying_key(value: bytes) -> bytes:
         return json.loads(value)["underlying"].encode()
 
@@ -561,15 +579,22 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
                 continue
             key = item.underlying.encode()
             raw_state = chains.get(key)
-            chain = (ChainState.from_bytes(raw_state) if raw_state is not None
-                     else ChainState(item.underlying))
+            hit = chain_objects.pop(key, None)
+            if raw_state is None:
+                chain = ChainState(item.underlying)
+            elif hit is not None and hit[0] is raw_state:
+                chain = hit[1]
+            else:
+                chain = ChainState.from_bytes(raw_state)
             snaps = offer(chain, item, chain_params, calendar)
             futs = [await chain_topic.send(key=key, value=json.dumps(
                 snap, separators=(",", ":")).encode()) for snap in snaps]
             if futs:
                 await asyncio.gather(*futs)
             stats.chain_snapshots += len(snaps)
-            chains[key] = chain.to_bytes()
+            data = chain.to_bytes()
+            chains[key] = data
+            chain_objects[key] = (data, chain)
 
     mirror = RedisMirror(redis_url, KeyLayout.load(), stats)
 

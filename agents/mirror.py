@@ -90,6 +90,11 @@ class RedisMirror:
         cmds: dict[int, list[tuple[str, tuple, dict]]] = {}
 
         def add(key: Any, command: str, *args: Any, **kwargs: Any) -> None:
+            if command == "set" and key.ttl:
+                # SET ... EX: one command (and one reply) instead of SET + EXPIRE.
+                cmds.setdefault(key.db, []).append(
+                    (command, (key.name, *args), kwargs | {"ex": key.ttl}))
+                return
             cmds.setdefault(key.db, []).append((command, (key.name, *args), kwargs))
             if key.ttl:
                 cmds[key.db].append(("expire", (key.name, key.ttl), {}))

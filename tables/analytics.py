@@ -29,7 +29,7 @@ import numpy as np
 
 from aion.tables.bars import Bar
 from aion.tables.indicators import IndicatorParams, IndicatorSet
-from aion.tables.profile import ProfileParams, VolumeProfile
+from aion.tables.profile import ProfileParams, VolumeProfile, row_index
 from aion.tables.profile_payloads import publish_payloads
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, day_to_iso, ist_day, minute_of_day_ist
 from aion.tables.volume import BucketRecord
@@ -109,6 +109,8 @@ class Analytics:
         vwap_pv: Sum of price x incremental volume this day.
         vwap_volume: Sum of incremental volume this day.
         bars: Closed bars fed to the indicators (lifetime).
+        dirty_lo: Lowest profile row that gained volume since the last publish (-1: none).
+        dirty_hi: Highest such row.
     """
 
     indicators: IndicatorSet | None = None
@@ -118,6 +120,8 @@ class Analytics:
     vwap_pv: float = 0.0
     vwap_volume: int = 0
     bars: int = 0
+    dirty_lo: int = -1
+    dirty_hi: int = -1
 
     def to_list(self) -> list[Any]:
         """Positional, JSON-safe serialisation (binary parts base64).
@@ -133,6 +137,7 @@ class Analytics:
                                       vix.last_vix if vix.last_ns >= 0 else None,
                                       vix.last_ns, vix.rejected],
             self.vwap_day, self.vwap_pv, self.vwap_volume, self.bars,
+            self.dirty_lo, self.dirty_hi,
         ]
 
     @classmethod
@@ -156,7 +161,8 @@ class Analytics:
             vix = VixRegime(Regime(regime) if regime else None,
                             float("nan") if last is None else float(last), int(last_ns),
                             int(rejected))
-        return cls(ind, prof, vix, int(v[3]), float(v[4]), int(v[5]), int(v[6]))
+        return cls(ind, prof, vix, int(v[3]), float(v[4]), int(v[5]), int(v[6]), int(v[7]),
+                   int(v[8]))
 
 
 def _b64(data: bytes) -> str:
@@ -211,6 +217,12 @@ def update(
             if an.profile is None:
                 an.profile = VolumeProfile(info.tick_size, config.profile)
             an.profile.update_many(prices, incs, event_ns, days)
+            traded = prices[incs > 0]
+            if len(traded):
+                lo = row_index(float(traded.min()), info.tick_size)
+                hi = row_index(float(traded.max()), info.tick_size)
+                an.dirty_lo = lo if an.dirty_lo < 0 else min(an.dirty_lo, lo)
+                an.dirty_hi = max(an.dirty_hi, hi)
         if info.is_vix:
             an.vix = an.vix or VixRegime()
             vp = config.baseline.params.vix
@@ -254,11 +266,34 @@ def update(
         if snap is not None:
             payloads = publish_payloads(snap)
             payloads["patterns"] = [list(p) for p in payloads["patterns"]]
+            # The distribution hash only takes the rows that changed since the last
+            # publish (HSET merges); the session hash carries the whole distribution.
+            payloads["distribution"] = _rows(snap, an.dirty_lo, an.dirty_hi)
+            an.dirty_lo = an.dirty_hi = -1
             doc["profile"] = {"date": snap_date(snap), **payloads}
     if not doc:
         return None
     doc["ts_ns"] = last_ns if last_ns is not None else 0
     return doc
+
+
+def _rows(snap: Any, lo: int, hi: int) -> dict[str, str]:
+    """``{price: volume}`` of the snapshot's non-empty rows within ``[lo, hi]``.
+
+    Args:
+        snap: A profile snapshot.
+        lo: First row (-1: none).
+        hi: Last row.
+
+    Returns:
+        Distribution fields as in ``profile_payloads.distribution_fields``.
+    """
+    if lo < 0:
+        return {}
+    a, b = max(lo, snap.low), min(hi, snap.high)
+    vols = snap.volumes
+    return {snap.price_str(r): str(int(vols[r - snap.low])) for r in range(a, b + 1)
+            if vols[r - snap.low]}
 
 
 def snap_date(snap: Any) -> str | None:

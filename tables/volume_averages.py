@@ -4,7 +4,7 @@ The reference keeps, per instrument, ``avg_volume_20d``, ``avg_volume_55d``,
 ``avg_price_20d``, ``avg_price_55d`` and ``turtle_ready`` (README "Volume Averages"),
 regenerated from daily OHLC history before the market opens. This module is the pure
 computation for one symbol; reading files and writing JSON/Redis live in
-``aion.streams.daily_history``.
+``aion.agents.daily_history``.
 
 Definitions (all windows count *sessions*, i.e. rows of the history, not calendar days,
 so holidays and weekends never shrink a window):

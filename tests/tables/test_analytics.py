@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -109,9 +111,17 @@ def test_profile_published_on_cadence_and_at_end():
     last = profiles[-1]
     assert float(last["poc"]["value_area_low"]) <= float(last["poc"]["poc_price"]) \
         <= float(last["poc"]["value_area_high"])
-    dist = {float(p): int(v) for p, v in last["distribution"].items()}
+    # Each publish carries the rows that changed; merged (as HSET does) they are the
+    # session's whole distribution, which the session hash carries in one field.
+    merged: dict[str, str] = {}
+    for prof in profiles:
+        merged.update(prof["distribution"])
+    dist = {float(p): int(v) for p, v in merged.items()}
+    assert merged == {p: str(v) for p, v in json.loads(
+        last["session"]["price_volume_distribution"]).items()}
     inc = np.diff(arr["volume"].astype(np.int64), prepend=0)
     assert sum(dist.values()) == inc.sum()
+    assert max(len(p["distribution"]) for p in profiles[1:]) < len(merged)
 
 
 def test_chain_inputs_for_fed_underlyings():
