@@ -25,7 +25,7 @@ import faust
 
 from aion.agents import faust_patches
 from aion.agents.mirror import RedisMirror
-from aion.config import KeyLayout, Settings
+from aion.config import ConfigError, KeyLayout, Settings
 from aion.streams.batch import ERROR_REASONS
 from aion.streams.bundle import BundleError, decode_bundle, decode_bundle_batch, partition_for_token
 from aion.streams.instruments import Instrument, InstrumentMaster
@@ -346,8 +346,15 @@ def analytics_doc(inst: Instrument, token: int, doc: dict[str, Any]) -> dict[str
     return {"symbol": inst.symbol, "tradingsymbol": inst.tradingsymbol, "token": token} | doc
 
 
+ROLES = ("all", "engine", "mirror")
+"""``worker.role``: everything, or the engine (tick and chain agents, their tables) and
+the Redis mirror in separate processes (its own consumer group ``{app_id}-mirror``)."""
+
+
 def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
     """Build the Faust app with its topics, tables, agents and web views.
+
+    ``worker.role`` selects what runs: ``all`` (default), ``engine`` or ``mirror``.
 
     Args:
         settings: Resolved settings (partitions, topic prefix, worker timings, web).
@@ -359,7 +366,12 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
     """
     faust_patches.install(bootstrap)
     names = TopicNames(settings.topic_prefix)
-    app_id = names.app_id(settings.get("app_id", "aion"))
+    role = str(settings.get("worker.role", "all"))
+    if role not in ROLES:
+        raise ConfigError(f"worker.role must be one of {', '.join(ROLES)}, got {role!r}")
+    engine, mirror_role = role in ("all", "engine"), role in ("all", "mirror")
+    app_id = names.app_id(settings.get("app_id", "aion")) + ("-mirror" if role == "mirror"
+                                                               else "")
     partitions = settings.partitions
     w = settings.get
     datadir = settings.cache_dir / "faust" / app_id
@@ -394,266 +406,270 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str) -> faust.App:
     chain_in_topic = app.topic(names.chain_inputs, partitions=partitions, **raw)
     chain_topic = app.topic(names.chain, partitions=partitions, **raw)
 
-    # Tables take their (raw) serializers from the app defaults above.
-    table_types = {"key_type": bytes, "value_type": bytes}
-    state = app.Table(STATE_TABLE, partitions=partitions, **table_types)
-    chains = app.Table(CHAIN_TABLE, partitions=partitions, **table_types)
-    backfill = Backfill(bootstrap, names.ticks_raw)
-    directory = InstrumentDirectory()
-    averages = AveragesDirectory()
-    asyncio.run(directory.load(bootstrap, names.instruments))
-    asyncio.run(averages.load(bootstrap, names.volume_averages))
-    config = AnalyticsConfig.from_settings(settings.get)
-    live = LiveContext(directory, averages, partitions, config)
-    chain_params = ChainParams.from_mapping(settings.get("chain", None))
-    from aion.config.nse_calendar import NseCalendar
-
-    calendar = TradingCalendar(NseCalendar.load())
-
-    @app.task
-    async def follow_instruments() -> None:
-        """Keep the instrument master current while the worker runs."""
-        await directory.follow(bootstrap, names.instruments)
-
-    @app.task
-    async def follow_averages() -> None:
-        """Keep the volume averages current while the worker runs."""
-        await averages.follow(bootstrap, names.volume_averages)
     stats = EngineStats()
     app.aion_stats = stats  # type: ignore[attr-defined]
 
-    # Decoded states of the keys this worker last wrote: reused while the table still
-    # holds exactly those bytes (popped on use, so a failed bundle never leaves a
-    # half-applied object behind; any other value, e.g. after recovery, is decoded).
-    decoded: dict[int, tuple[bytes, InstrumentState]] = {}
+    if engine:
+        # Tables take their (raw) serializers from the app defaults above.
+        table_types = {"key_type": bytes, "value_type": bytes}
+        state = app.Table(STATE_TABLE, partitions=partitions, **table_types)
+        chains = app.Table(CHAIN_TABLE, partitions=partitions, **table_types)
+        backfill = Backfill(bootstrap, names.ticks_raw)
+        directory = InstrumentDirectory()
+        averages = AveragesDirectory()
+        asyncio.run(directory.load(bootstrap, names.instruments))
+        asyncio.run(averages.load(bootstrap, names.volume_averages))
+        config = AnalyticsConfig.from_settings(settings.get)
+        live = LiveContext(directory, averages, partitions, config)
+        chain_params = ChainParams.from_mapping(settings.get("chain", None))
+        from aion.config.nse_calendar import NseCalendar
 
-    def lookup(token: int) -> InstrumentState | None:
-        data = state.get(token_key(token))
-        hit = decoded.pop(token, None)
-        if data is None:
-            return None
-        if hit is not None and hit[0] is data:
-            return hit[1]
-        return InstrumentState.from_bytes(data, config)
+        calendar = TradingCalendar(NseCalendar.load())
 
-    async def publish(outcome: BundleOutcome, partition: int, offset: int,
-                      packets: list[bytes] | None, recv_ns: Any) -> None:
-        """Send a bundle's outputs, wait until the broker has them, then write state.
+        @app.task
+        async def follow_instruments() -> None:
+            """Keep the instrument master current while the worker runs."""
+            await directory.follow(bootstrap, names.instruments)
 
-        Order matters for crash safety: if the worker dies after the outputs landed but
-        before the state did, redelivery re-applies the bundle and re-emits outputs with
-        the same ids (harmless downstream); the reverse order could lose a closed bar.
-        """
-        pending: list[Any] = []
+        @app.task
+        async def follow_averages() -> None:
+            """Keep the volume averages current while the worker runs."""
+            await averages.follow(bootstrap, names.volume_averages)
 
-        async def send(topic: Any, key: bytes, doc: Any) -> None:
-            pending.append(await topic.send(
-                key=key, value=json.dumps(doc, separators=(",", ":")).encode()))
+        # Decoded states of the keys this worker last wrote: reused while the table still
+        # holds exactly those bytes (popped on use, so a failed bundle never leaves a
+        # half-applied object behind; any other value, e.g. after recovery, is decoded).
+        decoded: dict[int, tuple[bytes, InstrumentState]] = {}
 
-        snapshots = [session_snapshot(inst, st) for token, st in outcome.touched.items()
-                     if (inst := directory.get(token)) is not None]
-        if snapshots:
-            # One record per bundle, not per instrument: per-message cost is the wall.
-            await send(sessions_topic, str(partition).encode(), snapshots)
-        docs = [analytics_doc(inst, token, doc) for token, doc in outcome.analytics.items()
-                if (inst := directory.get(token)) is not None]
-        for chunk in size_chunks(docs, ANALYTICS_RECORD_BYTES):
-            pending.append(await analytics_topic.send(key=str(partition).encode(),
-                                                      value=b"[" + b",".join(chunk) + b"]"))
-        for item in outcome.chain:
-            # Keyed by source partition; the chain agent's group_by re-keys by underlying.
-            pending.append(await chain_in_topic.send(key=str(partition).encode(),
-                                                     value=item.to_json()))
-            stats.chain_inputs += 1
-        for bar in outcome.bars:
-            inst = directory.get(bar.token)
-            doc = bar.to_dict() | {"symbol": inst.symbol if inst else None}
-            await send(bars_topic, (doc["symbol"] or str(bar.token)).encode(), doc)
-        for bucket in outcome.buckets:
-            inst = directory.get(bucket.token)
-            doc = bucket.to_dict() | {"symbol": inst.symbol if inst else None,
-                                      "tradingsymbol": inst.tradingsymbol if inst else None}
-            await send(buckets_topic, (doc["symbol"] or str(bucket.token)).encode(), doc)
-        for rej in outcome.rejects:
-            doc = {
-                "reason": rej.reason, "token": rej.token, "partition": partition,
-                "offset": offset, "index": rej.index,
-                "recv_ns": int(recv_ns[rej.index]) if recv_ns is not None else None,
-                "packet_b64": base64.b64encode(packets[rej.index]).decode()
-                if packets is not None else None,
-            }
-            stats.deadletters[rej.reason.split(":")[0]] += 1
-            await send(dead_topic, str(rej.token).encode(), doc)
-        if pending:
-            await asyncio.gather(*pending)
-        # Inside this event's iteration, so each changelog write lands in the source partition.
-        for token, st in outcome.touched.items():
-            data = st.to_bytes()
-            state[token_key(token)] = data
-            decoded[token] = (data, st)
-        stats.applied += outcome.applied
-        stats.duplicates += outcome.duplicates
-        stats.bars += len(outcome.bars)
-        stats.buckets += len(outcome.buckets)
+        def lookup(token: int) -> InstrumentState | None:
+            data = state.get(token_key(token))
+            hit = decoded.pop(token, None)
+            if data is None:
+                return None
+            if hit is not None and hit[0] is data:
+                return hit[1]
+            return InstrumentState.from_bytes(data, config)
 
-    async def handle_bundle(partition: int, offset: int, data: bytes) -> None:
-        """Apply one bundle of ``partition`` at ``offset`` and publish what it produced."""
-        stats.bundles += 1
-        try:
-            rows, recv_ns = decode_bundle_batch(data)
-        except BundleError as exc:
-            stats.deadletters["bad_bundle"] += 1
-            fut = await dead_topic.send(key=b"bundle", value=json.dumps({
-                "reason": f"bad_bundle:{exc}", "partition": partition,
-                "offset": offset, "packet_b64": base64.b64encode(data).decode(),
-            }).encode())
-            await fut
-        else:
-            if len(rows) == 0:
-                # End-of-stream marker: close what is open in this partition.
-                mine = {}
-                for key, value in list(state.items()):
-                    if key.startswith(MARK_PREFIX):
-                        continue
-                    token = int(key)
-                    if partition_for_token(token, partitions) == partition:
-                        mine[token] = InstrumentState.from_bytes(value, config)
-                await publish(flush_states(mine, END_OF_STREAM_NS, live.get(), partition,
-                                           offset), partition, offset, None, None)
-            else:
-                stats.packets += len(rows)
-                outcome = apply_bundle(lookup, rows, recv_ns, partition, offset,
-                                       known=directory.known, error_reasons=ERROR_REASONS,
-                                       context=live.get())
-                packets = decode_bundle(data)[0] if outcome.rejects else None
-                await publish(outcome, partition, offset, packets, recv_ns)
-        # Written last, after the states: "everything up to this offset is applied".
-        state[mark_key(partition)] = str(offset).encode()
+        async def publish(outcome: BundleOutcome, partition: int, offset: int,
+                          packets: list[bytes] | None, recv_ns: Any) -> None:
+            """Send a bundle's outputs, wait until the broker has them, then write state.
 
-    @app.agent(ticks_topic, name="ticks")
-    async def ticks_agent(stream: faust.StreamT) -> None:
-        """Decode each bundle whole and apply it to the states of the instruments it touches.
+            Order matters for crash safety: if the worker dies after the outputs landed but
+            before the state did, redelivery re-applies the bundle and re-emits outputs with
+            the same ids (harmless downstream); the reverse order could lose a closed bar.
+            """
+            pending: list[Any] = []
 
-        The per-partition mark makes the agent independent of how Faust orders offset
-        commits and changelog writes: a bundle at or below the mark was applied (skip
-        it); a bundle beyond ``mark + 1`` means the stream was committed past what the
-        restored state holds, so the missing bundles are re-read from the log first.
-        """
-        async for event in stream.events():
-            msg = event.message
-            mark = state.get(mark_key(msg.partition))
-            applied = int(mark) if mark is not None else -1
-            if msg.offset <= applied:
-                stats.skipped_bundles += 1
-                continue
-            if msg.offset > applied + 1:
-                # Gap: on a fresh topic offsets start at 0, so anything missing is replayed.
-                for offset, data in await backfill.read(msg.partition, applied + 1,
-                                                        msg.offset):
-                    stats.backfilled_bundles += 1
-                    await handle_bundle(msg.partition, offset, data)
-            await handle_bundle(msg.partition, msg.offset, event.value)
+            async def send(topic: Any, key: bytes, doc: Any) -> None:
+                pending.append(await topic.send(
+                    key=key, value=json.dumps(doc, separators=(",", ":")).encode()))
 
-    chain_objects: dict[bytes, tuple[bytes, ChainState]] = {}
+            snapshots = [session_snapshot(inst, st) for token, st in outcome.touched.items()
+                         if (inst := directory.get(token)) is not None]
+            if snapshots:
+                # One record per bundle, not per instrument: per-message cost is the wall.
+                await send(sessions_topic, str(partition).encode(), snapshots)
+            docs = [analytics_doc(inst, token, doc) for token, doc in outcome.analytics.items()
+                    if (inst := directory.get(token)) is not None]
+            for chunk in size_chunks(docs, ANALYTICS_RECORD_BYTES):
+                pending.append(await analytics_topic.send(key=str(partition).encode(),
+                                                          value=b"[" + b",".join(chunk) + b"]"))
+            for item in outcome.chain:
+                # Keyed by source partition; the chain agent's group_by re-keys by underlying.
+                pending.append(await chain_in_topic.send(key=str(partition).encode(),
+                                                         value=item.to_json()))
+                stats.chain_inputs += 1
+            for bar in outcome.bars:
+                inst = directory.get(bar.token)
+                doc = bar.to_dict() | {"symbol": inst.symbol if inst else None}
+                await send(bars_topic, (doc["symbol"] or str(bar.token)).encode(), doc)
+            for bucket in outcome.buckets:
+                inst = directory.get(bucket.token)
+                doc = bucket.to_dict() | {"symbol": inst.symbol if inst else None,
+                                          "tradingsymbol": inst.tradingsymbol if inst else None}
+                await send(buckets_topic, (doc["symbol"] or str(bucket.token)).encode(), doc)
+            for rej in outcome.rejects:
+                doc = {
+                    "reason": rej.reason, "token": rej.token, "partition": partition,
+                    "offset": offset, "index": rej.index,
+                    "recv_ns": int(recv_ns[rej.index]) if recv_ns is not None else None,
+                    "packet_b64": base64.b64encode(packets[rej.index]).decode()
+                    if packets is not None else None,
+                }
+                stats.deadletters[rej.reason.split(":")[0]] += 1
+                await send(dead_topic, str(rej.token).encode(), doc)
+            if pending:
+                await asyncio.gather(*pending)
+            # Inside this event's iteration, so each changelog write lands in the source partition.
+            for token, st in outcome.touched.items():
+                data = st.to_bytes()
+                state[token_key(token)] = data
+                decoded[token] = (data, st)
+            stats.applied += outcome.applied
+            stats.duplicates += outcome.duplicates
+            stats.bars += len(outcome.bars)
+            stats.buckets += len(outcome.buckets)
 
-    def underlying_key(value: bytes) -> bytes:
-        return json.loads(value)["underlying"].encode()
-
-    @app.agent(chain_in_topic, name=names.chain_agent)
-    async def chain_agent(stream: faust.StreamT) -> None:
-        """Option chain per underlying: re-key inputs by underlying, apply in chain time.
-
-        ``group_by`` repartitions the inputs through an internal topic so one worker
-        owns each underlying and its ``chain-state`` table entry; the chain applies
-        inputs in chain-time order (``tables.chain``), so its snapshots do not depend
-        on how the source partitions interleave.
-        """
-        async for value in stream.group_by(underlying_key, name="chain-by-underlying"):
+        async def handle_bundle(partition: int, offset: int, data: bytes) -> None:
+            """Apply one bundle of ``partition`` at ``offset`` and publish what it produced."""
+            stats.bundles += 1
             try:
-                item = ChainInput.from_json(value)
-            except ValueError as exc:
-                stats.deadletters["bad_chain_input"] += 1
-                fut = await dead_topic.send(key=b"chain", value=json.dumps(
-                    {"reason": f"bad_chain_input:{exc}"}).encode())
+                rows, recv_ns = decode_bundle_batch(data)
+            except BundleError as exc:
+                stats.deadletters["bad_bundle"] += 1
+                fut = await dead_topic.send(key=b"bundle", value=json.dumps({
+                    "reason": f"bad_bundle:{exc}", "partition": partition,
+                    "offset": offset, "packet_b64": base64.b64encode(data).decode(),
+                }).encode())
                 await fut
-                continue
-            key = item.underlying.encode()
-            raw_state = chains.get(key)
-            hit = chain_objects.pop(key, None)
-            if raw_state is None:
-                chain = ChainState(item.underlying)
-            elif hit is not None and hit[0] is raw_state:
-                chain = hit[1]
             else:
-                chain = ChainState.from_bytes(raw_state)
-            snaps = offer(chain, item, chain_params, calendar)
-            futs = [await chain_topic.send(key=key, value=json.dumps(
-                snap, separators=(",", ":")).encode()) for snap in snaps]
-            if futs:
-                await asyncio.gather(*futs)
-            stats.chain_snapshots += len(snaps)
-            data = chain.to_bytes()
-            chains[key] = data
-            chain_objects[key] = (data, chain)
+                if len(rows) == 0:
+                    # End-of-stream marker: close what is open in this partition.
+                    mine = {}
+                    for key, value in list(state.items()):
+                        if key.startswith(MARK_PREFIX):
+                            continue
+                        token = int(key)
+                        if partition_for_token(token, partitions) == partition:
+                            mine[token] = InstrumentState.from_bytes(value, config)
+                    await publish(flush_states(mine, END_OF_STREAM_NS, live.get(), partition,
+                                               offset), partition, offset, None, None)
+                else:
+                    stats.packets += len(rows)
+                    outcome = apply_bundle(lookup, rows, recv_ns, partition, offset,
+                                           known=directory.known, error_reasons=ERROR_REASONS,
+                                           context=live.get())
+                    packets = decode_bundle(data)[0] if outcome.rejects else None
+                    await publish(outcome, partition, offset, packets, recv_ns)
+            # Written last, after the states: "everything up to this offset is applied".
+            state[mark_key(partition)] = str(offset).encode()
 
-    mirror = RedisMirror(redis_url, KeyLayout.load(), stats)
+        @app.agent(ticks_topic, name="ticks")
+        async def ticks_agent(stream: faust.StreamT) -> None:
+            """Decode each bundle whole and apply it to the states of the instruments it touches.
 
-    def mirror_agent(topic: Any, kind: str, name: str) -> None:
-        """One mirror agent per source topic.
-
-        Redis itself records the last offset written per (topic, partition), in the
-        same pass as the data, so the mirror never depends on when Faust commits: an
-        offset at or below it is skipped, a gap above it is re-read from the topic.
-        """
-        topic_name = topic.get_topic_name()
-        refill = Backfill(bootstrap, topic_name)
-
-        def records(value: bytes) -> list[tuple[str, Any]]:
-            doc = json.loads(value)
-            return [(kind, d) for d in doc] if kind in ("session", "analytics") \
-                else [(kind, doc)]
-
-        async def run(stream: faust.StreamT) -> None:
+            The per-partition mark makes the agent independent of how Faust orders offset
+            commits and changelog writes: a bundle at or below the mark was applied (skip
+            it); a bundle beyond ``mark + 1`` means the stream was committed past what the
+            restored state holds, so the missing bundles are re-read from the log first.
+            """
             async for event in stream.events():
-                partition, offset = event.message.partition, event.message.offset
-                done = await mirror.last_offset(topic_name, partition)
-                if offset <= done:
+                msg = event.message
+                mark = state.get(mark_key(msg.partition))
+                applied = int(mark) if mark is not None else -1
+                if msg.offset <= applied:
+                    stats.skipped_bundles += 1
                     continue
-                if offset > done + 1:
-                    for missed, value in await refill.read(partition, done + 1, offset):
-                        stats.mirror_backfilled += 1
-                        await mirror.write(records(value), topic_name, partition, missed)
-                await mirror.write(records(event.value), topic_name, partition, offset)
+                if msg.offset > applied + 1:
+                    # Gap: on a fresh topic offsets start at 0, so anything missing is replayed.
+                    for offset, data in await backfill.read(msg.partition, applied + 1,
+                                                            msg.offset):
+                        stats.backfilled_bundles += 1
+                        await handle_bundle(msg.partition, offset, data)
+                await handle_bundle(msg.partition, msg.offset, event.value)
 
-        run.__doc__ = f"Copy {kind} records into Redis, each offset exactly once in effect."
-        app.agent(topic, name=name)(run)
+        chain_objects: dict[bytes, tuple[bytes, ChainState]] = {}
 
-    mirror_agent(bars_topic, "bar", "mirror-bars")
-    mirror_agent(buckets_topic, "bucket", "mirror-buckets")
-    mirror_agent(sessions_topic, "session", "mirror-sessions")
-    mirror_agent(analytics_topic, "analytics", "mirror-analytics")
-    mirror_agent(chain_topic, "chain", "mirror-chain")
+        def underlying_key(value: bytes) -> bytes:
+            return json.loads(value)["underlying"].encode()
+
+        @app.agent(chain_in_topic, name=names.chain_agent)
+        async def chain_agent(stream: faust.StreamT) -> None:
+            """Option chain per underlying: re-key inputs by underlying, apply in chain time.
+
+            ``group_by`` repartitions the inputs through an internal topic so one worker
+            owns each underlying and its ``chain-state`` table entry; the chain applies
+            inputs in chain-time order (``tables.chain``), so its snapshots do not depend
+            on how the source partitions interleave.
+            """
+            async for value in stream.group_by(underlying_key, name="chain-by-underlying"):
+                try:
+                    item = ChainInput.from_json(value)
+                except ValueError as exc:
+                    stats.deadletters["bad_chain_input"] += 1
+                    fut = await dead_topic.send(key=b"chain", value=json.dumps(
+                        {"reason": f"bad_chain_input:{exc}"}).encode())
+                    await fut
+                    continue
+                key = item.underlying.encode()
+                raw_state = chains.get(key)
+                hit = chain_objects.pop(key, None)
+                if raw_state is None:
+                    chain = ChainState(item.underlying)
+                elif hit is not None and hit[0] is raw_state:
+                    chain = hit[1]
+                else:
+                    chain = ChainState.from_bytes(raw_state)
+                snaps = offer(chain, item, chain_params, calendar)
+                futs = [await chain_topic.send(key=key, value=json.dumps(
+                    snap, separators=(",", ":")).encode()) for snap in snaps]
+                if futs:
+                    await asyncio.gather(*futs)
+                stats.chain_snapshots += len(snaps)
+                data = chain.to_bytes()
+                chains[key] = data
+                chain_objects[key] = (data, chain)
+
+    if mirror_role:
+        mirror = RedisMirror(redis_url, KeyLayout.load(), stats)
+
+        def mirror_agent(topic: Any, kind: str, name: str) -> None:
+            """One mirror agent per source topic.
+
+            Redis itself records the last offset written per (topic, partition), in the
+            same pass as the data, so the mirror never depends on when Faust commits: an
+            offset at or below it is skipped, a gap above it is re-read from the topic.
+            """
+            topic_name = topic.get_topic_name()
+            refill = Backfill(bootstrap, topic_name)
+
+            def records(value: bytes) -> list[tuple[str, Any]]:
+                doc = json.loads(value)
+                return [(kind, d) for d in doc] if kind in ("session", "analytics") \
+                    else [(kind, doc)]
+
+            async def run(stream: faust.StreamT) -> None:
+                async for event in stream.events():
+                    partition, offset = event.message.partition, event.message.offset
+                    done = await mirror.last_offset(topic_name, partition)
+                    if offset <= done:
+                        continue
+                    if offset > done + 1:
+                        for missed, value in await refill.read(partition, done + 1, offset):
+                            stats.mirror_backfilled += 1
+                            await mirror.write(records(value), topic_name, partition, missed)
+                    await mirror.write(records(event.value), topic_name, partition, offset)
+
+            run.__doc__ = f"Copy {kind} records into Redis, each offset exactly once in effect."
+            app.agent(topic, name=name)(run)
+
+        mirror_agent(bars_topic, "bar", "mirror-bars")
+        mirror_agent(buckets_topic, "bucket", "mirror-buckets")
+        mirror_agent(sessions_topic, "session", "mirror-sessions")
+        mirror_agent(analytics_topic, "analytics", "mirror-analytics")
+        mirror_agent(chain_topic, "chain", "mirror-chain")
 
     @app.page("/aion/stats/")
     async def stats_view(web: Any, request: Any) -> Any:
         """Counters of this worker: bundles, ticks, duplicates, dead letters, mirror."""
         return web.json(stats.as_dict())
 
-    @app.page("/aion/instrument/{token}/")
-    async def instrument_view(web: Any, request: Any, token: str) -> Any:
-        """The state of one instrument held by this worker (its partition's owner)."""
-        data = state.get(token.encode())
-        if data is None:
-            return web.json({"error": f"token {token} not held by this worker",
-                             "partition": partition_for_token(int(token), partitions)
-                             if token.isdigit() else None}, status=404)
-        st = InstrumentState.from_bytes(data, config)
-        bar = open_bar(st)
-        return web.json({"token": st.token, "session": session_fields(st),
-                         "open_bar": bar.to_dict() if bar else None,
-                         "ticks_applied": st.ticks_applied, "rejects": st.rejects})
+    if engine:
+        @app.page("/aion/instrument/{token}/")
+        async def instrument_view(web: Any, request: Any, token: str) -> Any:
+            """The state of one instrument held by this worker (its partition's owner)."""
+            data = state.get(token.encode())
+            if data is None:
+                return web.json({"error": f"token {token} not held by this worker",
+                                 "partition": partition_for_token(int(token), partitions)
+                                 if token.isdigit() else None}, status=404)
+            st = InstrumentState.from_bytes(data, config)
+            bar = open_bar(st)
+            return web.json({"token": st.token, "session": session_fields(st),
+                             "open_bar": bar.to_dict() if bar else None,
+                             "ticks_applied": st.ticks_applied, "rejects": st.rejects})
 
-    app.aion_tables = {"state": state, "chains": chains}  # type: ignore[attr-defined]
-    app.aion_directory = directory  # type: ignore[attr-defined]
+        app.aion_tables = {"state": state, "chains": chains}  # type: ignore[attr-defined]
+        app.aion_directory = directory  # type: ignore[attr-defined]
     app.aion_names = names  # type: ignore[attr-defined]
     return app

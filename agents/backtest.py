@@ -282,8 +282,9 @@ class FaustRun:
     log_dir: Path
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     web_ports: list[int] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
 
-    def worker_env(self, web_port: int) -> dict[str, str]:
+    def worker_env(self, web_port: int, role: str = "all") -> dict[str, str]:
         """Environment for a worker of this run."""
         return {
             **self.infra.env(),
@@ -291,28 +292,47 @@ class FaustRun:
             "AION_PARTITIONS": str(self.settings.partitions),
             "AION_WEB__PORT": str(web_port),
             "AION_CACHE_DIR": str(self.settings.cache_dir),
+            "AION_WORKER__ROLE": role,
         }
 
-    def add_worker(self) -> subprocess.Popen[bytes]:
-        """Start one more worker in the group."""
+    def add_worker(self, role: str = "all") -> subprocess.Popen[bytes]:
+        """Start one more worker (``all``, ``engine`` or ``mirror``)."""
         port = free_port()
-        proc = start_worker(self.worker_env(port), self.log_dir / f"worker-{port}.log")
+        proc = start_worker(self.worker_env(port, role),
+                            self.log_dir / f"worker-{role}-{port}.log")
         self.workers.append(proc)
         self.web_ports.append(port)
+        self.roles.append(role)
         return proc
+
+    @property
+    def engine_topics(self) -> list[str]:
+        """Topics the engine (tick and chain agents) consumes."""
+        return [self.names.ticks_raw, self.names.chain_inputs, self.names.chain_repartition]
+
+    @property
+    def mirror_topics(self) -> list[str]:
+        """Topics the Redis mirror consumes."""
+        return [self.names.bars_1m, self.names.volume_buckets, self.names.sessions,
+                self.names.analytics, self.names.chain]
 
     @property
     def stage_topics(self) -> list[str]:
         """Every topic the app consumes (lag 0 on all = everything processed)."""
-        return [self.names.ticks_raw, self.names.bars_1m, self.names.volume_buckets,
-                self.names.sessions, self.names.analytics, self.names.chain_inputs,
-                self.names.chain_repartition, self.names.chain]
+        return self.engine_topics + self.mirror_topics
 
     async def wait(self, timeout_s: float = 600.0,
                    on_progress: Callable[[dict[str, int]], None] | None = None) -> None:
-        """Wait until every stage has lag 0."""
-        await wait_caught_up(self.infra.bootstrap, self.app_id, self.stage_topics,
+        """Wait until every stage has lag 0 (engine first when the mirror runs apart)."""
+        if "mirror" not in self.roles:
+            await wait_caught_up(self.infra.bootstrap, self.app_id, self.stage_topics,
+                                 procs=self.workers, timeout_s=timeout_s,
+                                 on_progress=on_progress)
+            return
+        await wait_caught_up(self.infra.bootstrap, self.app_id, self.engine_topics,
                              procs=self.workers, timeout_s=timeout_s, on_progress=on_progress)
+        await wait_caught_up(self.infra.bootstrap, f"{self.app_id}-mirror",
+                             self.mirror_topics, procs=self.workers, timeout_s=timeout_s)
 
     def kill_worker(self, index: int = 0) -> None:
         """``kill -9`` a worker (crash test) and forget it.
@@ -322,6 +342,7 @@ class FaustRun:
         """
         proc = self.workers.pop(index)
         self.web_ports.pop(index)
+        self.roles.pop(index)
         with contextlib.suppress(ProcessLookupError):
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -335,7 +356,8 @@ class FaustRun:
 @contextlib.asynccontextmanager
 async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers: int = 1,
                     prefix: str | None = None, cleanup: bool = True,
-                    averages: dict[str, dict[str, Any]] | None = None):
+                    averages: dict[str, dict[str, Any]] | None = None,
+                    mirror_apart: bool = False):
     """Set up a private-prefix topology with ``workers`` workers; tear it down after.
 
     Args:
@@ -347,6 +369,8 @@ async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers:
         cleanup: Delete the run's topics at the end.
         averages: Volume averages to publish (and write to Redis) before the workers
             start, so every worker loads them.
+        mirror_apart: Run the Redis mirror in its own worker process (``workers`` then
+            counts engine workers); otherwise every worker runs everything.
 
     Yields:
         The run's handles.
@@ -367,7 +391,9 @@ async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers:
     run = FaustRun(settings, infra, names, app_id, settings.cache_dir / "runs" / prefix.rstrip("."))
     try:
         for _ in range(workers):
-            run.add_worker()
+            run.add_worker("engine" if mirror_apart else "all")
+        if mirror_apart:
+            run.add_worker("mirror")
         yield run
     finally:
         run.stop()
@@ -404,7 +430,7 @@ async def run_faust_backtest(
     total = count_rows(session)
     summary = BacktestSummary(driver="faust")
     async with faust_run(settings, infra, session, workers=workers,
-                         averages=averages) as run:
+                         averages=averages, mirror_apart=True) as run:
         summary.topic_prefix = run.names.prefix
         replay_task = progress.add_task("replay", total=total) if progress else None
         stats = await replay(

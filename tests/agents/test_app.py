@@ -13,3 +13,14 @@ def test_size_chunks_keeps_order_and_stays_near_the_limit():
     assert size_chunks([], 10) == []
     big = [{"pad": "y" * 5000}]
     assert [[json.loads(d) for d in c] for c in size_chunks(big, 100)] == [big]
+
+
+def test_unknown_worker_role_is_a_config_error(tmp_path):
+    import pytest
+
+    from aion.agents.app import create_app
+    from aion.config import ConfigError, Settings
+
+    settings = Settings.load(env={"AION_WORKER__ROLE": "both", "AION_CACHE_DIR": str(tmp_path)})
+    with pytest.raises(ConfigError, match=r"worker\.role"):
+        create_app(settings, "127.0.0.1:1", "redis://127.0.0.1:1")

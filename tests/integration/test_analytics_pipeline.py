@@ -56,7 +56,9 @@ def faust_result(settings: Settings, sample: tuple[Path, dict], kafka_bootstrap:
     client.close()
 
     async def go() -> dict:
-        async with faust_run(settings, infra, path, averages=averages) as run:
+        # The mirror runs in its own worker (as `aion backtest` does): covers both roles.
+        async with faust_run(settings, infra, path, averages=averages,
+                             mirror_apart=True) as run:
             await replay(path, kafka_bootstrap, run.names.ticks_raw, PARTITIONS,
                          bundle_packets=BUNDLE)
             await run.wait(timeout_s=600)
