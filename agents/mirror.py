@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from aion.config import KeyLayout, url_for_db
+from aion.tables.profile_payloads import distribution_rows, publish_payloads, snapshot_from_doc
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +156,11 @@ class RedisMirror:
         if prof:
             self._profile(add, symbol, prof)
 
-    def _profile(self, add: Any, symbol: str, prof: dict[str, Any]) -> None:
+    def _profile(self, add: Any, symbol: str, doc: dict[str, Any]) -> None:
         lay = self._layout
+        snap = snapshot_from_doc(doc["snapshot"])
+        prof = publish_payloads(snap) | {"date": doc["date"]}
+        prof["distribution"] = distribution_rows(snap, *doc["dirty"])
         add(lay.key("volume_profile_poc", symbol=symbol), "hset", mapping=prof["poc"])
         if prof.get("date"):
             add(lay.key("volume_profile_session", symbol=symbol, date=prof["date"]), "hset",

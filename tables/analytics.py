@@ -30,7 +30,7 @@ import numpy as np
 from aion.tables.bars import Bar
 from aion.tables.indicators import IndicatorParams, IndicatorSet
 from aion.tables.profile import ProfileParams, VolumeProfile, row_index
-from aion.tables.profile_payloads import publish_payloads
+from aion.tables.profile_payloads import snapshot_doc
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, day_to_iso, ist_day, minute_of_day_ist
 from aion.tables.volume import BucketRecord
 from aion.tables.volume_baseline import (
@@ -264,36 +264,14 @@ def update(
             prof.due(last_ns) or (flush and not prof.empty)):
         snap = prof.publish(last_ns)
         if snap is not None:
-            payloads = publish_payloads(snap)
-            payloads["patterns"] = [list(p) for p in payloads["patterns"]]
-            # The distribution hash only takes the rows that changed since the last
-            # publish (HSET merges); the session hash carries the whole distribution.
-            payloads["distribution"] = _rows(snap, an.dirty_lo, an.dirty_hi)
+            # Unformatted: the mirror builds the Redis payloads (profile_payloads).
+            doc["profile"] = {"date": snap_date(snap), "snapshot": snapshot_doc(snap),
+                              "dirty": [an.dirty_lo, an.dirty_hi]}
             an.dirty_lo = an.dirty_hi = -1
-            doc["profile"] = {"date": snap_date(snap), **payloads}
     if not doc:
         return None
     doc["ts_ns"] = last_ns if last_ns is not None else 0
     return doc
-
-
-def _rows(snap: Any, lo: int, hi: int) -> dict[str, str]:
-    """``{price: volume}`` of the snapshot's non-empty rows within ``[lo, hi]``.
-
-    Args:
-        snap: A profile snapshot.
-        lo: First row (-1: none).
-        hi: Last row.
-
-    Returns:
-        Distribution fields as in ``profile_payloads.distribution_fields``.
-    """
-    if lo < 0:
-        return {}
-    a, b = max(lo, snap.low), min(hi, snap.high)
-    vols = snap.volumes
-    return {snap.price_str(r): str(int(vols[r - snap.low])) for r in range(a, b + 1)
-            if vols[r - snap.low]}
 
 
 def snap_date(snap: Any) -> str | None:

@@ -23,6 +23,7 @@ Keys (built by the mirror from ``config/redis_keys.yaml``):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -240,3 +241,63 @@ def publish_payloads(s: ProfileSnapshot) -> dict[str, Any]:
         "historical": historical_entry(s),
         "patterns": [pattern_member(e) for e in s.events],
     }
+
+
+_TUPLE_FIELDS = ("hvn", "lvn", "support", "resistance", "events")
+
+
+def snapshot_doc(s: ProfileSnapshot) -> dict[str, Any]:
+    """The snapshot as a JSON-able dict, to carry it to the mirror unformatted.
+
+    Formatting the payloads costs several times more than evaluating the profile, so the
+    tick agent ships this compact form and the mirror builds the strings.
+
+    Args:
+        s: The snapshot.
+
+    Returns:
+        Every field; ``volumes`` and the tuples as lists.
+    """
+    doc = {f.name: getattr(s, f.name) for f in dataclasses.fields(s)}
+    doc["volumes"] = s.volumes.tolist()
+    for name in _TUPLE_FIELDS:
+        doc[name] = list(doc[name])
+    return doc
+
+
+def snapshot_from_doc(doc: dict[str, Any]) -> ProfileSnapshot:
+    """Inverse of :func:`snapshot_doc`.
+
+    Args:
+        doc: A dict from :func:`snapshot_doc` (possibly through JSON).
+
+    Returns:
+        The snapshot.
+    """
+    kw = dict(doc)
+    kw["volumes"] = np.asarray(doc["volumes"], dtype=np.int64)
+    for name in _TUPLE_FIELDS:
+        kw[name] = tuple(doc[name])
+    return ProfileSnapshot(**kw)
+
+
+def distribution_rows(s: ProfileSnapshot, lo: int, hi: int) -> dict[str, str]:
+    """``{price: volume}`` of the non-empty rows within ``[lo, hi]``.
+
+    The mirror writes only the rows that changed since the last publish into the
+    distribution hash (HSET merges); the session hash carries the whole distribution.
+
+    Args:
+        s: The snapshot.
+        lo: First row (-1: none).
+        hi: Last row.
+
+    Returns:
+        Fields as in :func:`distribution_fields`.
+    """
+    if lo < 0:
+        return {}
+    a, b = max(lo, s.low), min(hi, s.high)
+    vols = s.volumes
+    return {s.price_str(r): str(int(vols[r - s.low])) for r in range(a, b + 1)
+            if vols[r - s.low]}

@@ -13,6 +13,7 @@ from aion.tables.chain import CLOCK_END, KIND_CE, KIND_SPOT
 from aion.tables.engine import END_OF_STREAM_NS, EngineContext, apply_bundle, flush_states
 from aion.tables.indicators import IndicatorSet
 from aion.tables.instrument_state import InstrumentState
+from aion.tables.profile_payloads import distribution_rows, publish_payloads, snapshot_from_doc
 from aion.tables.timeutil import NS_PER_S, ist_wall_ns
 
 A, SPOT, OPT = 341249, 256265, 10_000_001 << 8 | 2
@@ -104,7 +105,13 @@ def test_volume_ratio_uses_the_time_aware_baseline():
 def test_profile_published_on_cadence_and_at_end():
     arr, recv = session(4)
     _, docs, flush, _ = run(arr, recv, 50)
-    profiles = [d["profile"] for d in docs if "profile" in d]
+    # The analytics carry the snapshot; the mirror formats it (profile_payloads).
+    profiles = []
+    for d in docs:
+        if "profile" in d:
+            snap = snapshot_from_doc(json.loads(json.dumps(d["profile"]["snapshot"])))
+            profiles.append(publish_payloads(snap) | {
+                "distribution": distribution_rows(snap, *d["profile"]["dirty"])})
     # 1500 ticks, 100-tick or 1-minute cadence: at least 15 publishes, and a final one.
     assert len(profiles) >= 15
     assert A in flush.analytics and "profile" in flush.analytics[A]
