@@ -182,18 +182,31 @@ class RedisMirror:
         add(hist, "ltrim", 0, HISTORY_ENTRIES - 1)
 
     def _chain(self, add: Any, doc: dict[str, Any]) -> None:
+        """Chain summary, and per option ``greeks`` (JSON) plus one key per number.
+
+        ``greeks`` always carries iv, the five Greeks and ``reason`` ("" when they are
+        numbers; e.g. "no_time_value" when they are null). A number's own key
+        (``iv``, ``delta`` ...) exists only while it is a number: a null deletes it, so
+        no stale value outlives the reason. Options not computed yet (no spot seen: no
+        numbers, no reason) are skipped.
+        """
         ts_ms = int(doc.get("clock_ns") or 0) // 1_000_000
         summary = {k: v for k, v in doc.items() if k != "options"}
         self._indicator(add, doc["underlying"], "option_chain", summary, ts_ms)
         for opt in doc.get("options") or ():
-            if opt.get("delta") is None:
+            values = {g: opt.get(g) for g in ("iv", *GREEKS)}
+            reason = opt.get("reason") or ""
+            if not reason and all(v is None for v in values.values()):
                 continue
-            greeks = {g: opt[g] for g in GREEKS}
-            self._indicator(add, opt["symbol"], "greeks", greeks | {"iv": opt["iv"]}, ts_ms)
-            for g in GREEKS:
-                self._indicator(add, opt["symbol"], g, opt[g], ts_ms)
-            if opt.get("iv") is not None:
-                self._indicator(add, opt["symbol"], "iv", opt["iv"], ts_ms)
+            symbol = opt["symbol"]
+            self._indicator(add, symbol, "greeks", values | {"reason": reason}, ts_ms)
+            nulls = [self._layout.key("indicator", symbol=symbol, name=g)
+                     for g, v in values.items() if v is None]
+            if nulls:  # one DEL for all of them (same database)
+                add(nulls[0], "delete", *(k.name for k in nulls[1:]))
+            for g, v in values.items():
+                if v is not None:
+                    self._indicator(add, symbol, g, v, ts_ms)
 
     def _bucket(self, add: Any, tradingsymbol: str, doc: dict[str, Any]) -> None:
         hour, minute = doc["bucket_time"].split(":")

@@ -1,16 +1,16 @@
-"""Benchmark: our Black-Scholes Greeks and implied vol vs py_vollib, µs per option.
+"""Benchmark: our Black-Scholes Greeks and implied vol vs vollib, µs per option.
 
 Measures, in one run and on the same options:
 
-* price + all five Greeks: py_vollib scalar (six calls: ``black_scholes`` and
+* price + all five Greeks: vollib scalar (six calls: ``black_scholes`` and
   ``analytical.{delta,gamma,theta,vega,rho}``), ours scalar (:func:`greeks`), ours
   vectorised (:func:`greeks_vec`) over a 42-strike chain and over 10k options;
-* implied volatility: py_vollib scalar (``implied_volatility``, Let's Be Rational in
+* implied volatility: vollib scalar (``implied_volatility``, Let's Be Rational in
   pure Python), ours scalar (:func:`implied_vol`), ours vectorised
   (:func:`implied_vol_vec`) over the chain and over 10k options, and
   :func:`chain_greeks` (IV + Greeks at it) over the chain;
 
-then prints the ratio py_vollib / ours. The first call of each numba kernel (compile or
+then prints the ratio vollib / ours. The first call of each numba kernel (compile or
 cache load) is timed separately and excluded. Run: ``python bench/bench_greeks.py``
 (about 10-20 s).
 """
@@ -18,10 +18,12 @@ cache load) is timed separately and excluded. Run: ``python bench/bench_greeks.p
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable
 
 import numpy as np
+from vollib.black_scholes import black_scholes as vl_price
+from vollib.black_scholes.greeks import analytical as vl
+from vollib.black_scholes.implied_volatility import implied_volatility as vl_iv
 
 from aion.tables.greeks import (
     chain_greeks,
@@ -30,12 +32,6 @@ from aion.tables.greeks import (
     implied_vol,
     implied_vol_vec,
 )
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from py_vollib.black_scholes import black_scholes as vl_price
-    from py_vollib.black_scholes.greeks import analytical as vl
-    from py_vollib.black_scholes.implied_volatility import implied_volatility as vl_iv
 
 R = 0.065
 BUDGET_S = 0.5  # wall time per measurement
@@ -147,13 +143,13 @@ def main() -> None:
     n_chain, n_book = chain["strike"].size, book["strike"].size
     per = best_us_per_option
     rows: list[tuple[str, str, float]] = [
-        ("price+5 Greeks", "py_vollib scalar", per(scalar_loop(book, k, vl_all), k, 3)),
+        ("price+5 Greeks", "vollib scalar", per(scalar_loop(book, k, vl_all), k, 3)),
         ("price+5 Greeks", "ours scalar", per(scalar_loop(book, k, ours_greeks), k)),
         ("price+5 Greeks", f"ours vec, chain of {n_chain}",
          best_us_per_option(vec_greeks(chain), n_chain)),
         ("price+5 Greeks", f"ours vec, {n_book} options",
          best_us_per_option(vec_greeks(book), n_book)),
-        ("implied vol", "py_vollib scalar", per(scalar_loop(book, k, vl_implied), k, 3)),
+        ("implied vol", "vollib scalar", per(scalar_loop(book, k, vl_implied), k, 3)),
         ("implied vol", "ours scalar", per(scalar_loop(book, k, ours_iv), k)),
         ("implied vol", f"ours vec, chain of {n_chain}", per(vec_iv(chain), n_chain)),
         ("implied vol", f"ours vec, {n_book} options", per(vec_iv(book), n_book)),
@@ -164,10 +160,10 @@ def main() -> None:
     ]
     base = {"price+5 Greeks": rows[0][2], "implied vol": rows[4][2],
             "IV + Greeks": rows[0][2] + rows[4][2]}
-    print(f"{'what':<16}{'path':<36}{'µs/option':>12}{'py_vollib/ours':>16}")
+    print(f"{'what':<16}{'path':<36}{'µs/option':>12}{'vollib/ours':>16}")
     for what, path, us in rows:
         print(f"{what:<16}{path:<36}{us:>12.3f}{base[what] / us:>15.1f}x")
-    print(f"\n(IV + Greeks baseline: py_vollib IV + price+5 Greeks = {base['IV + Greeks']:.1f} µs)")
+    print(f"\n(IV + Greeks baseline: vollib IV + price+5 Greeks = {base['IV + Greeks']:.1f} µs)")
     print(f"total bench time: {time.perf_counter() - t0:.1f} s")
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from aiokafka import AIOKafkaProducer
@@ -186,6 +187,8 @@ async def replay(
     speed: float | None = None,
     progress: Progress | None = None,
     end_marker: bool = True,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
 ) -> ReplayStats:
     """Produce a recorded session to ``topic``.
 
@@ -198,6 +201,8 @@ async def replay(
         speed: None = max speed, else pace by recorded receive times at this factor.
         progress: Called with the number of packets sent since the last call.
         end_marker: Send an empty end-of-stream bundle to every partition at the end.
+        clock: Monotonic seconds (pacing and ``stats.seconds``); tests pass a virtual one.
+        sleep: Awaitable sleep used for pacing, paired with ``clock``.
 
     Returns:
         Statistics.
@@ -209,7 +214,7 @@ async def replay(
     producer = make_producer(bootstrap)
     await producer.start()
     inflight: list[asyncio.Future] = []
-    started = time.monotonic()
+    started = clock()
     flush_gap = None if speed is None else int(2_000_000 * speed)
     try:
         for bundle in iter_bundles(
@@ -219,9 +224,9 @@ async def replay(
             if not stats.first_recv_ns:
                 stats.first_recv_ns = int(bundle.recv_ns[0])
             if speed is not None:
-                due = (last - stats.first_recv_ns) / 1e9 / speed - (time.monotonic() - started)
+                due = (last - stats.first_recv_ns) / 1e9 / speed - (clock() - started)
                 if due > 0:
-                    await asyncio.sleep(due)
+                    await sleep(due)
             value = bundle.encode()
             inflight.append(
                 await producer.send(
@@ -257,7 +262,7 @@ async def replay(
         await producer.flush()
     finally:
         await producer.stop()
-    stats.seconds = time.monotonic() - started
+    stats.seconds = clock() - started
     log.info(
         "replayed %d packets in %d bundles in %.2fs", stats.packets, stats.bundles, stats.seconds
     )

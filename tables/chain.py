@@ -139,10 +139,14 @@ class ChainParams:
     Attributes:
         risk_free_rate: Annual continuously compounded rate for Black-Scholes.
         skew_steps: Strikes away from ATM for the skew (put IV minus call IV).
+        option_tick_size: Price tick of the options (NSE: 0.05). A premium within half
+            a tick of the discounted intrinsic has no IV or Greeks (reason
+            ``no_time_value``); 0 turns the tick rule off.
     """
 
     risk_free_rate: float = 0.065
     skew_steps: int = 2
+    option_tick_size: float = 0.05
 
     @classmethod
     def from_mapping(cls, m: dict[str, Any] | None) -> ChainParams:
@@ -158,11 +162,13 @@ class ChainParams:
             ValueError: On an unknown key.
         """
         m = dict(m or {})
-        unknown = set(m) - {"risk_free_rate", "skew_steps"}
+        unknown = set(m) - {"risk_free_rate", "skew_steps", "option_tick_size"}
         if unknown:
             raise ValueError(f"unknown chain settings: {sorted(unknown)}")
-        return cls(float(m.get("risk_free_rate", cls.risk_free_rate)),
-                   int(m.get("skew_steps", cls.skew_steps)))
+        d = cls()  # the defaults (with slots=True, cls.<name> is a descriptor, not one)
+        return cls(float(m.get("risk_free_rate", d.risk_free_rate)),
+                   int(m.get("skew_steps", d.skew_steps)),
+                   float(m.get("option_tick_size", d.option_tick_size)))
 
 
 GREEK_FIELDS = ("iv", "delta", "gamma", "theta", "vega", "rho")
@@ -331,6 +337,7 @@ def _recompute(state: ChainState, tokens: list[int], params: ChainParams,
         np.array([o.kind == KIND_CE for o in opts]),
         0.0,
         DAYS_PER_YEAR,
+        tick_size=params.option_tick_size,
     )
     cols = [res.iv, res.delta, res.gamma, res.theta, res.vega, res.rho]
     for i, tok in enumerate(tokens):

@@ -3,7 +3,7 @@
 Model
     Black-Scholes-Merton on the spot ``S`` with continuously compounded risk-free rate
     ``r`` and dividend yield ``q`` (default 0; with ``q = 0`` this is exactly
-    ``py_vollib.black_scholes``). ``t`` is the time to expiry in years in whatever
+    ``vollib.black_scholes``). ``t`` is the time to expiry in years in whatever
     convention the caller uses; :mod:`aion.tables.expiry` supplies trading-time years
     (session time / (252 x 375 min)) by default. The same ``t`` discounts and diffuses.
 
@@ -12,22 +12,22 @@ Units (all per one option, in premium currency)
     * ``delta``: dV/dS; ``gamma``: d2V/dS2.
     * ``theta``: dV/dt per day, where a day is ``1 / days_per_year`` of the ``t`` unit.
       With trading-time ``t`` and the default ``days_per_year=252`` that is per trading
-      day; pass 365 with calendar-time ``t`` for per-calendar-day theta (py_vollib's
+      day; pass 365 with calendar-time ``t`` for per-calendar-day theta (vollib's
       convention: its theta is the annual theta / 365).
-    * ``vega``: change for a 1 vol-point move, i.e. dV/dsigma x 0.01 (as py_vollib).
+    * ``vega``: change for a 1 vol-point move, i.e. dV/dsigma x 0.01 (as vollib).
     * ``rho``: change for a 1 percentage-point move in ``r`` (0.065 -> 0.075), i.e.
-      dV/dr x 0.01 (as py_vollib).
+      dV/dr x 0.01 (as vollib).
 
 Implied volatility
     The price is mapped to Jäckel's normalised form (forward ``F``, log-moneyness
     ``x = ln(F/K)``, in-the-money options turned out-of-the-money by put-call parity,
-    exactly the input transformation of py_vollib's "Let's Be Rational"), then
+    exactly the input transformation of vollib's "Let's Be Rational"), then
     ``b(x, s) = beta`` is solved for the total volatility ``s = sigma sqrt(t)`` by
     Halley's method with a bisection safeguard on a bracket: on ``1 / ln b`` below the
     inflection point ``s_c = sqrt(2|x|)`` (small premiums, where ``b`` spans hundreds
     of orders of magnitude), on ``b`` above it, and on ``ln(b_max - b)`` in the top
     half of the price range (premiums near the no-arbitrage maximum). It stops at a
-    relative step of 1e-14 in ``s`` (typically 3-10 iterations; py_vollib's answer is
+    relative step of 1e-14 in ``s`` (typically 3-10 iterations; vollib's answer is
     matched to ~1e-12 in vol); failures never raise but return ``NaN`` with a
     :class:`Reason`.
 
@@ -36,10 +36,31 @@ Reasons (``Reason``, an ``IntEnum``; ``.label`` gives the string)
     vol; a ``NaN`` ``t`` too, so callers skip an expired ``TimeToExpiry`` and keep its
     own ``"expired"`` reason rather than pass its ``NaN`` on); ``expired``
     (``t <= 0``); ``zero_premium``; ``below_intrinsic`` (premium below the discounted
-    intrinsic ``S e^{-qt} - K e^{-rt}`` for calls, the reverse for puts);
-    ``no_time_value`` (premium equal to the discounted intrinsic: deep ITM with no time
-    value left); ``above_upper_bound`` (premium at or above ``S e^{-qt}`` for a call or
-    ``K e^{-rt}`` for a put); ``no_convergence``.
+    intrinsic ``S e^{-qt} - K e^{-rt}`` for calls, the reverse for puts, by more than
+    the no-time-value margin below); ``no_time_value`` (see below);
+    ``above_upper_bound`` (premium at or above ``S e^{-qt}`` for a call or ``K e^{-rt}``
+    for a put); ``no_convergence``.
+
+    ``no_time_value``: the time value ``premium - intrinsic`` (undiscounted) is, in
+    absolute value, at most ``NO_TIME_VALUE_REL x premium`` (1e-9), or, when the
+    caller passes the instrument's ``tick_size``, at most half a tick (a discounted
+    premium within half a tick of the discounted intrinsic). Such a premium carries no
+    volatility information: the time value of an in-the-money option is what is left
+    after subtracting ``|F - K|`` from the premium, and that subtraction (and any
+    ``S N(d1) - K N(d2)`` pricing formula upstream) leaves rounding noise of a few
+    ``eps x max(F, K)`` (eps = 2.2e-16), i.e. ~1e-15 to 1e-12 of the premium for the
+    strikes of a chain. Below the threshold the solved vol is whatever that noise
+    implies (a true 0.37 came out as 14.2 at ``t`` = 2e-5), so ``NaN`` is returned. 1e-9
+    sits three orders of magnitude above the worst noise seen on a 4,000-option test
+    grid (9.5e-13 of the premium) and is still far below anything tradable (on a 50,000
+    premium it is 5e-5, a thousandth of an NSE tick). The cost: between the noise and
+    the threshold the vol was still recoverable (typically to ~1e-7), but only from a
+    time value far below any tick. An option so close to the money that
+    ``|F - K| < 1e-6 max(F, K)`` is not covered by the relative test, but its time
+    value is ~0.4 F sigma sqrt(t), nowhere near the noise. The same margin applies
+    below the intrinsic: a premium that undercuts it by rounding only is
+    ``no_time_value``, not ``below_intrinsic``. Out of the money the time value is the
+    whole premium, so only the tick rule can apply there (a premium under half a tick).
 
 Paths
     Kernels use IEEE float semantics (``error_model="numpy"``: 1/0 is inf, not an
@@ -76,6 +97,14 @@ _INV_SQRT_2PI = 0.3989422804014326779399460599343818684758586311649
 _EPS = 2.220446049250313e-16
 _MAX_ITER = 100
 _S_TOL = 1e-14  # relative convergence tolerance on the total volatility s
+
+NO_TIME_VALUE_REL = 1e-9
+"""Time value at most this fraction of the premium is ``no_time_value``.
+
+Rounding leaves a few ``eps x max(F, K)`` of noise in an in-the-money time value
+(~1e-15..1e-12 of the premium); 1e-9 is 1000x the worst seen and still a thousandth of
+a tick on a 50,000 premium. See the module docstring's Reasons.
+"""
 
 # Reason codes as plain ints inside the kernels (numba cannot return enum members).
 _OK = 0
@@ -272,7 +301,14 @@ def _solve_s(beta: float, x: float) -> tuple[float, int]:
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _iv_kernel(
-    price: float, spot: float, strike: float, t: float, r: float, q: float, is_call: bool
+    price: float,
+    spot: float,
+    strike: float,
+    t: float,
+    r: float,
+    q: float,
+    is_call: bool,
+    tick_size: float,
 ) -> tuple[float, int]:
     if not (
         math.isfinite(price)
@@ -280,10 +316,11 @@ def _iv_kernel(
         and math.isfinite(strike)
         and math.isfinite(r)
         and math.isfinite(q)
+        and math.isfinite(tick_size)
         and not math.isnan(t)
     ):
         return math.nan, _BAD_INPUT
-    if spot <= 0.0 or strike <= 0.0 or price < 0.0:
+    if spot <= 0.0 or strike <= 0.0 or price < 0.0 or tick_size < 0.0:
         return math.nan, _BAD_INPUT
     if t <= 0.0:
         return math.nan, _EXPIRED
@@ -291,7 +328,7 @@ def _iv_kernel(
         return math.nan, _ZERO_PREMIUM
     if math.isinf(t):
         return math.nan, _BAD_INPUT
-    # Same transformation as py_vollib: undiscounted price and forward, then LBR's
+    # Same transformation as vollib: undiscounted price and forward, then LBR's
     # intrinsic / maximum checks and the ITM -> OTM map (so both solve the same beta).
     deflater = math.exp(-r * t)
     undiscounted = price / deflater
@@ -306,6 +343,12 @@ def _iv_kernel(
         intrinsic = max(strike - forward, 0.0)
         max_price = strike
         theta_sign = -1.0
+    # No time value: within rounding noise of the intrinsic (relative to the premium)
+    # or within half a tick of it (tick_size 0: unknown, no tick rule). Either side.
+    time_value = abs(undiscounted - intrinsic)
+    half_tick = 0.5 * tick_size / deflater  # undiscounted, like the premium
+    if time_value <= NO_TIME_VALUE_REL * undiscounted or time_value <= half_tick:
+        return math.nan, _NO_TIME_VALUE
     if undiscounted < intrinsic:
         return math.nan, _BELOW_INTRINSIC
     if undiscounted >= max_price:
@@ -437,11 +480,14 @@ def _iv_loop(
     r: npt.NDArray[np.float64],
     q: npt.NDArray[np.float64],
     is_call: npt.NDArray[np.bool_],
+    tick_size: float,
     out: npt.NDArray[np.float64],
     reason: npt.NDArray[np.int8],
 ) -> None:
     for i in range(spot.shape[0]):
-        iv, code = _iv_kernel(premium[i], spot[i], strike[i], t[i], r[i], q[i], is_call[i])
+        iv, code = _iv_kernel(
+            premium[i], spot[i], strike[i], t[i], r[i], q[i], is_call[i], tick_size
+        )
         out[i] = iv
         reason[i] = code
 
@@ -456,11 +502,14 @@ def _chain_loop(
     q: npt.NDArray[np.float64],
     is_call: npt.NDArray[np.bool_],
     days_per_year: float,
+    tick_size: float,
     out: npt.NDArray[np.float64],
     reason: npt.NDArray[np.int8],
 ) -> None:
     for i in range(spot.shape[0]):
-        iv, code = _iv_kernel(premium[i], spot[i], strike[i], t[i], r[i], q[i], is_call[i])
+        iv, code = _iv_kernel(
+            premium[i], spot[i], strike[i], t[i], r[i], q[i], is_call[i], tick_size
+        )
         if code == _OK:
             p, de, ga, th, ve, rh, code = _greeks_kernel(
                 spot[i], strike[i], t[i], r[i], q[i], iv, is_call[i], days_per_year
@@ -550,6 +599,7 @@ def implied_vol(
     r: float,
     is_call: bool,
     q: float = 0.0,
+    tick_size: float = 0.0,
 ) -> ImpliedVol:
     """Black-Scholes implied volatility of one option premium. Never raises.
 
@@ -561,12 +611,17 @@ def implied_vol(
         r: Risk-free rate, continuously compounded, per year.
         is_call: True for a call (CE), False for a put (PE).
         q: Dividend yield, continuously compounded (default 0).
+        tick_size: The option's price tick (>= 0; 0 = unknown). A premium within half
+            a tick of the discounted intrinsic is ``NO_TIME_VALUE``.
 
     Returns:
-        :class:`ImpliedVol` with the volatility per year, or ``NaN`` and a reason.
+        :class:`ImpliedVol` with the volatility per year, or ``NaN`` and a reason
+        (``NO_TIME_VALUE`` also for a time value within ``NO_TIME_VALUE_REL`` of the
+        premium: see the module docstring).
     """
     iv, code = _iv_kernel(
-        float(premium), float(spot), float(strike), float(t), float(r), float(q), bool(is_call)
+        float(premium), float(spot), float(strike), float(t), float(r), float(q),
+        bool(is_call), float(tick_size),
     )
     return ImpliedVol(iv, _REASONS[code])
 
@@ -648,6 +703,7 @@ def implied_vol_vec(
     r: npt.ArrayLike,
     is_call: npt.ArrayLike,
     q: npt.ArrayLike = 0.0,
+    tick_size: float = 0.0,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]:
     """Vectorised :func:`implied_vol` (arguments broadcast).
 
@@ -659,6 +715,7 @@ def implied_vol_vec(
         r: Risk-free rate(s).
         is_call: Call flag(s).
         q: Dividend yield(s).
+        tick_size: Price tick of every option (0 = unknown), as in :func:`implied_vol`.
 
     Returns:
         ``(iv, reason)`` arrays of the broadcast shape; ``reason`` holds ``Reason`` codes.
@@ -666,7 +723,7 @@ def implied_vol_vec(
     shape, (p, s, k, tt, rr, qq), c = _prepare(premium, spot, strike, t, r, q, is_call=is_call)
     iv = np.empty(s.shape[0], dtype=np.float64)
     reason = np.empty(s.shape[0], dtype=np.int8)
-    _iv_loop(p, s, k, tt, rr, qq, c, iv, reason)
+    _iv_loop(p, s, k, tt, rr, qq, c, float(tick_size), iv, reason)
     return iv.reshape(shape), reason.reshape(shape)
 
 
@@ -679,6 +736,7 @@ def chain_greeks(
     is_call: npt.ArrayLike,
     q: npt.ArrayLike = 0.0,
     days_per_year: float = DEFAULT_DAYS_PER_YEAR,
+    tick_size: float = 0.0,
 ) -> ChainGreeks:
     """Implied volatility and the Greeks at it, for a chain (arguments broadcast).
 
@@ -695,6 +753,7 @@ def chain_greeks(
         is_call: Call flag(s).
         q: Dividend yield(s).
         days_per_year: Days per year of ``t`` for theta.
+        tick_size: Price tick of every option (0 = unknown), as in :func:`implied_vol`.
 
     Returns:
         :class:`ChainGreeks` of the broadcast shape.
@@ -702,5 +761,5 @@ def chain_greeks(
     shape, (p, s, k, tt, rr, qq), c = _prepare(premium, spot, strike, t, r, q, is_call=is_call)
     out = np.empty((7, s.shape[0]), dtype=np.float64)
     reason = np.empty(s.shape[0], dtype=np.int8)
-    _chain_loop(p, s, k, tt, rr, qq, c, float(days_per_year), out, reason)
+    _chain_loop(p, s, k, tt, rr, qq, c, float(days_per_year), float(tick_size), out, reason)
     return _pack(shape, out, reason)

@@ -82,3 +82,17 @@ def redis_flushed(redis_url: str) -> Iterator[str]:
         client = redis.Redis.from_url(redis_url)
         client.flushall()
         client.close()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Name the oracle versions in the run's header (tests/test_oracle_versions.py pins)."""
+    from importlib import metadata
+
+    names = ("kiteconnect", "ta-lib", "vollib", "lets-be-rational", "pandas-market-calendars")
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} missing")
+    return "oracles: " + ", ".join(found)

@@ -8,6 +8,7 @@ snapshots and chain state, and the documented Redis keys in place.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import redis
 
 from aion.agents.backtest import faust_run, instruments_csv_for
 from aion.agents.daily_history import build_averages, load_daily_history
-from aion.agents.direct import run_direct
+from aion.agents.direct import DirectResult, run_direct
 from aion.config import KeyLayout, Settings, url_for_db
 from aion.infra import Infra, Service
 from aion.streams.instruments import InstrumentMaster
@@ -70,17 +71,26 @@ def faust_result(settings: Settings, sample: tuple[Path, dict], kafka_bootstrap:
                       await read_all(boot, CHAIN_CHANGELOG.format(app_id=run.app_id))
                       if v is not None}
             snaps = [json.loads(v) for *_, v in await read_all(boot, run.names.chain)]
-            return {"states": states, "chains": chains, "snapshots": snaps}
+            return {"states": states, "chains": chains, "snapshots": snaps,
+                    "bars_topic": run.names.bars_1m}
 
     return asyncio.run(go())
 
 
-def test_faust_and_direct_agree_on_analytics_and_chains(
-        faust_result: dict, sample: tuple[Path, dict]) -> None:
+@pytest.fixture(scope="module")
+def master(sample: tuple[Path, dict]) -> InstrumentMaster:
+    return InstrumentMaster.from_csv(instruments_csv_for(sample[0]))
+
+
+@pytest.fixture(scope="module")
+def direct(sample: tuple[Path, dict], master: InstrumentMaster) -> DirectResult:
     path, averages = sample
-    master = InstrumentMaster.from_csv(instruments_csv_for(path))
-    direct = run_direct(path, master, partitions=PARTITIONS, bundle_packets=BUNDLE,
-                        averages=averages)
+    return run_direct(path, master, partitions=PARTITIONS, bundle_packets=BUNDLE,
+                      averages=averages)
+
+
+def test_faust_and_direct_agree_on_analytics_and_chains(
+        faust_result: dict, direct: DirectResult) -> None:
     assert {t: s.to_bytes() for t, s in direct.states.items()} == faust_result["states"]
     assert set(direct.chains) == set(faust_result["chains"]) == {"NSE:NIFTY 50",
                                                                   "NSE:NIFTY BANK"}
@@ -119,11 +129,18 @@ def test_redis_holds_the_documented_keys(faust_result: dict, redis_url: str,
     # Greeks of options, as JSON and one key per Greek.
     greek_keys = [k for k in ind.scan_iter("indicators:NFO:*:greeks", count=1000)]
     assert len(greek_keys) >= 60
-    doc = json.loads(ind.get(greek_keys[0]))
-    assert set(doc["value"]) >= {"delta", "gamma", "theta", "vega", "rho"}
-    opt = doc["symbol"]
-    for g in ("delta", "gamma", "theta", "vega", "rho"):
-        float(ind.get(layout.key("indicator", symbol=opt, name=g).name))
+    docs = [json.loads(ind.get(k)) for k in greek_keys]
+    names = ("iv", "delta", "gamma", "theta", "vega", "rho")
+    for doc in docs:
+        assert set(doc["value"]) == {*names, "reason"}
+        opt, reason = doc["symbol"], doc["value"]["reason"]
+        for g in names:
+            number = ind.get(layout.key("indicator", symbol=opt, name=g).name)
+            if reason:  # a reason instead of numbers, and no stale number keys
+                assert doc["value"][g] is None and number is None, (opt, g, reason)
+            else:
+                assert float(number) == doc["value"][g], (opt, g)
+    assert sum(not d["value"]["reason"] for d in docs) >= 60
     chain = json.loads(ind.get(layout.key("indicator", symbol="NSE:NIFTY 50",
                                           name="option_chain").name))
     assert chain["value"]["atm_strike"] and chain["value"]["straddle_volume"]
@@ -151,3 +168,168 @@ def test_redis_holds_the_documented_keys(faust_result: dict, redis_url: str,
     assert any(True for _ in ana.scan_iter("volume_profile:patterns:*:daily", count=1000))
     for c in (ind, sys0, ana):
         c.close()
+
+
+# ---------------------------------------------------------------- independent expectations
+# Redis checked against the direct driver's final state, read field by field here, never
+# through the mirror's formatting code: a wrong field, a lost bar or a stale POC in the
+# mirror cannot agree with it by construction.
+
+DAY = "2025-11-18"
+"""The sample session's trading date."""
+
+
+def _iso_day(epoch_day: int) -> str:
+    return (datetime.date(1970, 1, 1) + datetime.timedelta(days=epoch_day)).isoformat()
+
+
+def _ttl_ok(client: redis.Redis, key: str, ttl: int | None) -> None:
+    live = client.ttl(key)
+    if ttl is None:
+        assert live == -1, f"{key}: TTL {live}, expected none"
+    else:
+        # Counted down since written, and the run took well under ten minutes.
+        assert ttl - 600 < live <= ttl, f"{key}: TTL {live}, expected {ttl}"
+
+
+def test_session_hashes_equal_the_direct_state(faust_result: dict, direct: DirectResult,
+                                               master: InstrumentMaster,
+                                               redis_url: str) -> None:
+    sys0 = _db(redis_url, 0)
+    checked = 0
+    for token, state in direct.states.items():
+        v = state.volume
+        if v.day < 0:
+            continue
+        inst = master.by_token(token)
+        key = f"session:{inst.tradingsymbol}:{_iso_day(v.day)}"
+        got = sys0.hgetall(key)
+        assert got, key
+        assert int(got["zerodha_cumulative_volume"]) == v.cumulative, key
+        assert int(got["bucket_incremental_volume"]) == v.last_incremental, key
+        assert float(got["last_price"]) == v.last_price, key
+        assert float(got["high_price"]) == v.high_price, key
+        assert float(got["low_price"]) == v.low_price, key
+        assert int(got["update_count"]) == v.update_count, key
+        assert int(got["baseline_volume"]) == v.baseline_volume, key
+        _ttl_ok(sys0, key, 86400)
+        checked += 1
+    assert checked == len(master)
+    sys0.close()
+
+
+def test_bars_in_redis_equal_the_direct_bars(faust_result: dict, direct: DirectResult,
+                                             master: InstrumentMaster, redis_url: str) -> None:
+    rt = _db(redis_url, 1)
+    want: dict[str, dict[int, dict]] = {}
+    for bar in direct.bars:
+        symbol = master.by_token(bar.token).symbol
+        want.setdefault(symbol, {})[bar.start_ns // 1_000_000] = {
+            "bar_id": bar.bar_id, "token": bar.token, "open": bar.open, "high": bar.high,
+            "low": bar.low, "close": bar.close, "volume": bar.volume,
+            "tick_count": bar.tick_count, "symbol": symbol}
+    assert sum(len(b) for b in want.values()) > 1000
+    keys = set(rt.scan_iter("ohlc_updates:*", count=1000))
+    assert keys == {f"ohlc_updates:{s}" for s in want}
+    for symbol, by_start in want.items():
+        key = f"ohlc_updates:{symbol}"
+        members = rt.zrange(key, 0, -1, withscores=True)
+        assert [int(score) for _, score in members] == sorted(by_start), key
+        for member, score in members:
+            doc = json.loads(member)
+            expected = by_start[int(score)]
+            assert {k: doc[k] for k in expected} == expected, key
+            assert doc["start_ms"] == int(score)
+        _ttl_ok(rt, key, 86400)
+    rt.close()
+
+
+def test_profile_poc_and_distribution_equal_the_direct_state(
+        faust_result: dict, direct: DirectResult, master: InstrumentMaster,
+        redis_url: str) -> None:
+    ana = _db(redis_url, 2)
+    checked = 0
+    for token, state in direct.states.items():
+        prof = state.analytics.profile if state.analytics else None
+        if prof is None or prof.empty:
+            continue
+        symbol = master.by_token(token).symbol
+        vols = prof.volumes()
+        rows = range(prof.lo, prof.hi + 1)
+        tick = prof.tick_size
+        want = {round(r * tick, 6): int(x) for r, x in zip(rows, vols, strict=True) if x}
+        key = f"volume_profile:distribution:{symbol}:{_iso_day(prof.day)}"
+        got = {round(float(p), 6): int(x) for p, x in ana.hgetall(key).items()}
+        assert got == want, key
+        _ttl_ok(ana, key, 86400)
+        poc_row = prof.poc_index()
+        key = f"volume_profile:poc:{symbol}"
+        poc = ana.hgetall(key)
+        assert float(poc["poc_price"]) == pytest.approx(poc_row * tick, abs=1e-9), key
+        assert int(poc["poc_volume"]) == int(vols[poc_row - prof.lo]) == max(want.values())
+        _ttl_ok(ana, key, 86400)
+        checked += 1
+    assert checked >= 100, checked
+    ana.close()
+
+
+# One literal per key kind of config/redis_keys.yaml, spelled out from the reference's
+# schema: (placeholders, key, db, type, ttl). A kind added to the YAML must be added here.
+LITERALS: dict[str, tuple[dict[str, object], str, int, str, int | None]] = {
+    "session": ({"tradingsymbol": "RELIANCE", "date": DAY},
+                "session:RELIANCE:2025-11-18", 0, "hash", 86400),
+    "volume_bucket": ({"resolution": 5, "tradingsymbol": "RELIANCE", "hour": "09",
+                       "minute": "20"},
+                      "volume:volume:bucket5:RELIANCE:buckets:09:20", 0, "hash", 57600),
+    "ohlc_bar": ({"symbol": "NSE:RELIANCE"}, "ohlc_updates:NSE:RELIANCE", 1, "zset", 86400),
+    "indicator": ({"symbol": "NSE:RELIANCE", "name": "rsi"},
+                  "indicators:NSE:RELIANCE:rsi", 5, "string", 300),
+    "volume_averages": ({"exchange": "NSE", "tradingsymbol": "RELIANCE"},
+                        "volume_averages:NSE_RELIANCE", 5, "hash", None),
+    "volume_profile_poc": ({"symbol": "NSE:RELIANCE"},
+                           "volume_profile:poc:NSE:RELIANCE", 2, "hash", 86400),
+    "volume_profile_session": ({"symbol": "NSE:RELIANCE", "date": DAY},
+                               "volume_profile:session:NSE:RELIANCE:2025-11-18", 2, "hash",
+                               86400),
+    "volume_profile_distribution": ({"symbol": "NSE:RELIANCE", "date": DAY},
+                                    "volume_profile:distribution:NSE:RELIANCE:2025-11-18", 2,
+                                    "hash", 86400),
+    "volume_profile_nodes": ({"symbol": "NSE:RELIANCE"},
+                             "volume_profile:nodes:NSE:RELIANCE", 2, "hash", 86400),
+    "volume_profile_patterns": ({"symbol": "NSE:RELIANCE"},
+                                "volume_profile:patterns:NSE:RELIANCE:daily", 2, "zset", 86400),
+    "volume_profile_historical": ({"symbol": "NSE:RELIANCE"},
+                                  "volume_profile:historical:NSE:RELIANCE", 2, "list", 86400),
+    "alert": ({"alert_id": "a1"}, "alert:a1", 0, "hash", 86400),
+    "alerts_stream": ({}, "alerts:stream", 1, "stream", None),
+    "mirror_offsets": ({"topic": "aion.bars.1m"}, "aion:mirror:offsets:aion.bars.1m", 0, "hash",
+                       None),
+}
+NOT_WRITTEN_YET = {"alert", "alerts_stream"}
+"""Kinds whose writer arrives with the alerts work: checked as literals, and absent."""
+
+
+def test_every_layout_kind_renders_its_literal() -> None:
+    layout = KeyLayout.load()
+    assert set(layout.specs) == set(LITERALS)
+    for kind, (values, name, db, kind_type, ttl) in LITERALS.items():
+        key = layout.key(kind, **values)
+        assert (key.name, key.db, key.type, key.ttl) == (name, db, kind_type, ttl), kind
+
+
+def test_every_written_kind_is_live_with_its_type_and_ttl(faust_result: dict,
+                                                          redis_url: str) -> None:
+    """Each kind, at the literal's key (the run's own topic for the mirror offsets)."""
+    for kind, (_, name, db, kind_type, ttl) in LITERALS.items():
+        client = _db(redis_url, db)
+        if kind == "mirror_offsets":
+            name = f"aion:mirror:offsets:{faust_result['bars_topic']}"
+        if kind in NOT_WRITTEN_YET:
+            assert not any(True for _ in client.scan_iter(name.split(":")[0] + ":*")), kind
+            continue
+        if kind == "volume_profile_patterns" and not client.exists(name):
+            # Profile events are data-dependent: take any symbol's daily key.
+            name = next(client.scan_iter("volume_profile:patterns:*:daily", count=1000))
+        assert client.type(name) == kind_type, f"{kind}: {name} is {client.type(name)}"
+        _ttl_ok(client, name, ttl)
+        client.close()

@@ -165,27 +165,56 @@ async def test_replay_bundles_partition_order_and_timestamps(
         assert got[partition] == expected[partition], f"partition {partition} differs"
 
 
+class VirtualClock:
+    """A monotonic clock that only moves when the code under test sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.wakeups: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        assert seconds > 0
+        self.now += seconds
+        self.wakeups.append(self.now)
+
+
 async def test_paced_replay_follows_the_recorded_clock(
     kafka_bootstrap: str, names: TopicNames, short_session: Path
 ) -> None:
+    """Pacing on a virtual clock: each bundle leaves at its last packet's recorded time.
+
+    Wall-clock figures of pacing live in ``bench/bench_replay.py``.
+    """
     rows = count_rows(short_session)
     recv = np.concatenate([r for r, _, _ in iter_batches(short_session)])
     span_s = (int(recv[-1]) - int(recv[0])) / 1e9
     assert 18 < span_s <= 20
 
-    started = time.monotonic()
+    clock = VirtualClock()
     paced = await replay(short_session, kafka_bootstrap, names.ticks_raw, PARTITIONS,
-                         bundle_packets=500, speed=10.0, end_marker=False)
-    paced_wall = time.monotonic() - started
+                         bundle_packets=500, speed=10.0, end_marker=False,
+                         clock=clock, sleep=clock.sleep)
     assert paced.packets == rows
-    assert span_s / 10 * 0.8 <= paced_wall < 10, paced_wall
+    # The replay took exactly the recorded span at 10x, and no longer.
+    assert paced.seconds == pytest.approx(span_s / 10, rel=1e-9)
+    assert clock.wakeups == sorted(clock.wakeups)
+    assert len(clock.wakeups) >= span_s  # paced throughout, not in one final sleep
+    # Every wake-up is some bundle's due time: (its last receive time - first) / speed.
+    stamps = await record_timestamps(kafka_bootstrap, names.ticks_raw)
+    due = np.array(sorted({(ms * 1_000_000 - int(recv[0])) / 1e9 / 10
+                           for ms in stamps.values()}))
+    for t in clock.wakeups:
+        assert np.min(np.abs(due - t)) <= 1e-4 + 1e-9, t  # stamps are in whole ms
 
-    started = time.monotonic()
+    fast_clock = VirtualClock()
     fast = await replay(short_session, kafka_bootstrap, names.ticks_raw, PARTITIONS,
-                        bundle_packets=500, speed=None, end_marker=False)
-    fast_wall = time.monotonic() - started
+                        bundle_packets=500, speed=None, end_marker=False,
+                        clock=fast_clock, sleep=fast_clock.sleep)
     assert fast.packets == rows
-    assert fast_wall < paced_wall / 2, (fast_wall, paced_wall)
+    assert fast_clock.wakeups == [] and fast.seconds == 0.0
     # Pacing flushes on time as well as size, so it sends more, smaller bundles.
     assert paced.bundles > fast.bundles
 

@@ -1,11 +1,13 @@
 """Option chain: chain-time ordering makes the result independent of arrival order."""
 
+import math
 import random
 from datetime import date
 
 import pytest
-from py_vollib.black_scholes import black_scholes
+from vollib.black_scholes import black_scholes
 
+from aion.config import Settings
 from aion.config.nse_calendar import NseCalendar
 from aion.tables.chain import (
     CLOCK_END,
@@ -135,3 +137,49 @@ def test_nothing_applies_until_every_source_has_spoken():
     for it in p1[:-1]:
         assert offer(st, it, PARAMS, CAL) == []
     assert st.quotes == {} and len(st.pending) == len(p1) - 1
+
+
+def test_params_take_the_option_tick_from_config():
+    assert ChainParams().option_tick_size == 0.05
+    assert ChainParams.from_mapping({"option_tick_size": 0.1}).option_tick_size == 0.1
+    assert ChainParams.from_mapping(None).option_tick_size == 0.05
+    assert ChainParams.from_mapping(Settings.load(env={}).get("chain")) == ChainParams()
+
+
+def one_minute_chain(ce_price, pe_price, params=PARAMS, strike=24_000.0, spot=26_000.0):
+    """Spot, a deep-ITM call and an OTM put at one strike, then end of stream."""
+    items = [
+        ChainInput(U, 0, 0, T0 + 1000, (0,), (
+            quote(1, KIND_SPOT, 0, T0, spot),
+            quote(100, KIND_CE, strike, T0, ce_price, oi=10),
+            quote(200, KIND_PE, strike, T0, pe_price, oi=10),
+        )),
+        ChainInput(U, 0, 1, CLOCK_END, (0,)),
+    ]
+    st = ChainState(U)
+    snaps = []
+    for it in items:
+        snaps.extend(offer(st, it, params, CAL))
+    return {o["type"]: o for o in snaps[-1]["options"]}, st
+
+
+def test_deep_itm_option_without_time_value_shows_the_reason():
+    spot, strike = 26_000.0, 24_000.0
+    years = CAL.time_to_expiry(T0, date.fromisoformat(EXPIRY)).years
+    intrinsic = spot - strike * math.exp(-PARAMS.risk_free_rate * years)
+    for params in (PARAMS, ChainParams(option_tick_size=0.0)):
+        # Premium == discounted intrinsic: no time value, with or without the tick rule.
+        opts, st = one_minute_chain(intrinsic, 3.0, params)
+        ce = opts[KIND_CE]
+        assert ce["reason"] == "no_time_value"
+        assert all(ce[g] is None for g in ("iv", "delta", "gamma", "theta", "vega", "rho"))
+        assert opts[KIND_PE]["reason"] == "" and opts[KIND_PE]["delta"] < 0
+        assert ChainState.from_bytes(st.to_bytes()).greeks == st.greeks
+    # Within half a 0.05 tick of the intrinsic: no time value at NSE's tick only.
+    opts, _ = one_minute_chain(intrinsic + 0.02, 3.0)
+    assert opts[KIND_CE]["reason"] == "no_time_value" and opts[KIND_CE]["iv"] is None
+    opts, _ = one_minute_chain(intrinsic + 0.02, 3.0, ChainParams(option_tick_size=0.0))
+    assert opts[KIND_CE]["reason"] == "" and opts[KIND_CE]["iv"] > 0
+    # A full tick of time value is a volatility.
+    opts, _ = one_minute_chain(intrinsic + 0.05, 3.0)
+    assert opts[KIND_CE]["reason"] == "" and 0 < opts[KIND_CE]["delta"] <= 1

@@ -1,17 +1,40 @@
-"""Greeks and implied volatility against py_vollib, plus edge cases and path identity.
+"""Greeks and implied volatility against vollib, plus edge cases and path identity.
+
+The oracle is the maintained ``vollib`` package (Let's Be Rational underneath), imported
+directly: no deprecation shim, no warning filter.
 
 Tolerances (stated once, used everywhere below):
 
-* prices and Greeks: ``|ours - py_vollib| <= 1e-6 * |py_vollib|`` (relative) **or**
-  ``<= 1e-10`` (absolute, for tiny values: py_vollib's put delta ``N(d1) - 1`` rounds to
+* prices and Greeks: ``|ours - vollib| <= 1e-6 * |vollib|`` (relative) **or**
+  ``<= 1e-10`` (absolute, for tiny values: vollib's put delta ``N(d1) - 1`` rounds to
   0 where ours is ``-N(-d1) ~ -1e-20``, and its deep-OTM prices round likewise). The
   observed worst case on the grid is ~1e-11 relative.
-* implied vol: ``|ours - py_vollib| <= 1e-6`` absolute in vol, wherever py_vollib returns
-  a value and the premium is a normal float (>= 1e-300; subnormal premiums carry fewer
-  than 53 significant bits and both solvers then disagree with the true vol). Observed
-  worst ~3e-12.
+* implied vol: ``|ours - vollib| <= 1e-6`` absolute in vol, wherever both sides have
+  a volatility and the premium is a normal float (>= 1e-300; subnormal premiums carry
+  fewer than 53 significant bits and both solvers then disagree with the true vol).
+  Observed worst ~3e-12.
 
-py_vollib units, converted explicitly: its theta is the annual theta / 365 (per
+Implied-vol comparison rule (:func:`iv_outcome`). A side has *no volatility* when ours
+returns ``NaN`` (a reason other than ``OK``) or when vollib raises, returns ``NaN`` or
+returns a value ``<= 0`` (Let's Be Rational answers 0.0 for a zero or subnormal time
+value). Then, per option:
+
+* both have one: compared, within ``IV_ABS``;
+* neither has one: accepted if our reason is ``ZERO_PREMIUM``, ``NO_TIME_VALUE`` or
+  ``BELOW_INTRINSIC`` (a model-generated price has nothing else to be);
+* only vollib has one: accepted only if our reason is ``NO_TIME_VALUE`` and the price's
+  time value, recomputed here, is within ``NO_TIME_VALUE_REL`` of the premium. There
+  the time value is float noise and both solvers' answers are arbitrary (a true 0.37
+  solves to 14.2);
+* only ours has one: accepted only for a premium below 1e-300 (vollib answers 0.0 for
+  a subnormal normalised price); anything else fails.
+
+Each test asserts that it compared at least 90 % of the options on which either side
+has a volatility, so that it cannot pass by skipping. About half of the seeded grid has
+a volatility on neither side (the model price of a deep, short-dated option has a time
+value of exactly 0.0 in floating point, or a premium of 0.0) and is not counted.
+
+vollib units, converted explicitly: its theta is the annual theta / 365 (per
 calendar day); ours is the annual theta / ``days_per_year`` (default 252, per trading
 day), so ``ours * 252 == theirs * 365``. Its vega and rho are per 1 % (x 0.01), as ours.
 """
@@ -19,15 +42,20 @@ day), so ``ours * 252 == theirs * 365``. Its vega and rho are per 1 % (x 0.01), 
 from __future__ import annotations
 
 import math
-import warnings
+from collections import Counter
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vollib.black_scholes import black_scholes as vl_price
+from vollib.black_scholes.greeks import analytical as vl
+from vollib.black_scholes.implied_volatility import implied_volatility as vl_iv
+from vollib.black_scholes_merton import black_scholes_merton as vl_bsm_price
 
 from aion.tables.greeks import (
     DEFAULT_DAYS_PER_YEAR,
+    NO_TIME_VALUE_REL,
     Reason,
     bs_price,
     chain_greeks,
@@ -37,17 +65,10 @@ from aion.tables.greeks import (
     implied_vol_vec,
 )
 
-with warnings.catch_warnings():
-    # py_vollib 1.0.12 is a shim over vollib that warns on import; the API is the same.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from py_vollib.black_scholes import black_scholes as vl_price
-    from py_vollib.black_scholes.greeks import analytical as vl
-    from py_vollib.black_scholes.implied_volatility import implied_volatility as vl_iv
-    from py_vollib.black_scholes_merton import black_scholes_merton as vl_bsm_price
-
 REL = 1e-6
 ABS_TINY = 1e-10
 IV_ABS = 1e-6
+MIN_COMPARED = 0.9  # share of options with a vol on either side that must be compared
 ONE_MINUTE = 1.0 / (252 * 375)  # one session minute in trading-time years
 NAMES = ("price", "delta", "gamma", "theta", "vega", "rho")
 
@@ -57,7 +78,7 @@ def close(ours: float, theirs: float) -> bool:
 
 
 def vollib_all(flag: str, s: float, k: float, t: float, r: float, sigma: float) -> list[float]:
-    """py_vollib's price and Greeks, converted to our units (theta per trading day)."""
+    """vollib's price and Greeks, converted to our units (theta per trading day)."""
     return [
         vl_price(flag, s, k, t, r, sigma),
         vl.delta(flag, s, k, t, r, sigma),
@@ -69,10 +90,55 @@ def vollib_all(flag: str, s: float, k: float, t: float, r: float, sigma: float) 
 
 
 def vollib_iv(price: float, s: float, k: float, t: float, r: float, flag: str) -> float:
+    """vollib's implied vol, ``NaN`` where it has none (raised, NaN, or <= 0)."""
     try:
-        return float(vl_iv(price, s, k, t, r, flag))
-    except Exception:  # py_vollib signals below-intrinsic / above-maximum by raising
+        iv = float(vl_iv(price, s, k, t, r, flag))
+    except Exception:  # vollib signals below-intrinsic / above-maximum by raising
         return math.nan
+    return iv if iv > 0.0 else math.nan  # 0.0: LBR's answer for no (or subnormal) time value
+
+
+def time_value_is_noise(price: float, s: float, k: float, t: float, r: float,
+                        call: bool) -> bool:
+    """|premium - intrinsic| <= NO_TIME_VALUE_REL x premium, undiscounted, as the kernel."""
+    deflater = math.exp(-r * t)
+    undiscounted = price / deflater
+    forward = s / deflater
+    intrinsic = max(forward - k, 0.0) if call else max(k - forward, 0.0)
+    return abs(undiscounted - intrinsic) <= NO_TIME_VALUE_REL * undiscounted
+
+
+def iv_outcome(price: float, s: float, k: float, t: float, r: float, call: bool) -> str:
+    """Apply the module docstring's comparison rule to one option; fail on a violation.
+
+    Returns:
+        ``"compared"``, ``"neither"``, ``"ours_none"`` or ``"subnormal"``.
+    """
+    ours = implied_vol(price, s, k, t, r, call)
+    theirs = vollib_iv(price, s, k, t, r, "c" if call else "p")
+    case = (ours, theirs, s, k, t, r, call, price)
+    if ours.reason is Reason.OK and not math.isnan(theirs):
+        if price < 1e-300:
+            return "subnormal"
+        assert abs(ours.iv - theirs) <= IV_ABS, case
+        return "compared"
+    if ours.reason is not Reason.OK and math.isnan(theirs):
+        assert ours.reason in {
+            Reason.ZERO_PREMIUM, Reason.NO_TIME_VALUE, Reason.BELOW_INTRINSIC
+        }, case
+        return "neither"
+    if ours.reason is not Reason.OK:
+        assert ours.reason is Reason.NO_TIME_VALUE, case
+        assert time_value_is_noise(price, s, k, t, r, call), case
+        return "ours_none"
+    assert price < 1e-300, case  # ours has a vol, vollib none
+    return "subnormal"
+
+
+def assert_enough_compared(tally: Counter[str]) -> None:
+    """At least MIN_COMPARED of the options with a vol on either side were compared."""
+    either = tally["compared"] + tally["ours_none"] + tally["subnormal"]
+    assert tally["compared"] >= MIN_COMPARED * either, tally
 
 
 def seeded_grid(n: int, seed: int) -> dict[str, np.ndarray]:
@@ -95,7 +161,7 @@ GRID = seeded_grid(4000, seed=20250101)
 # ------------------------------------------------------------------ parity: Greeks
 
 
-def test_greeks_match_py_vollib_on_seeded_grid() -> None:
+def test_greeks_match_vollib_on_seeded_grid() -> None:
     failures = []
     for i in range(len(GRID["spot"])):
         s, k, t = GRID["spot"][i], GRID["strike"][i], GRID["t"][i]
@@ -118,7 +184,7 @@ def test_greeks_match_py_vollib_on_seeded_grid() -> None:
     r=st.floats(0.0, 0.1),
     call=st.booleans(),
 )
-def test_greeks_match_py_vollib_property(
+def test_greeks_match_vollib_property(
     spot: float, moneyness: float, t: float, sigma: float, r: float, call: bool
 ) -> None:
     k = spot * moneyness
@@ -129,7 +195,7 @@ def test_greeks_match_py_vollib_property(
 
 
 def test_theta_unit_conversion_is_explicit() -> None:
-    # Same annual theta, three day counts: 252 (ours, trading day), 365 (py_vollib).
+    # Same annual theta, three day counts: 252 (ours, trading day), 365 (vollib).
     args = (22_000.0, 22_500.0, 0.05, 0.065, 0.14)
     per_trading_day = greeks(*args, True).theta
     per_calendar_day = greeks(*args, True, days_per_year=365.0).theta
@@ -138,7 +204,7 @@ def test_theta_unit_conversion_is_explicit() -> None:
     assert per_trading_day * 252.0 == pytest.approx(theirs * 365.0, rel=1e-12)
 
 
-def test_dividend_yield_matches_py_vollib_bsm_price() -> None:
+def test_dividend_yield_matches_vollib_bsm_price() -> None:
     for s, k, t, r, q, sigma, call in [
         (100.0, 95.0, 0.5, 0.06, 0.02, 0.25, True),
         (100.0, 110.0, 0.1, 0.065, 0.035, 0.4, False),
@@ -162,55 +228,47 @@ def test_put_call_parity_and_signs() -> None:
 # ------------------------------------------------------------------ parity: implied vol
 
 
-def test_implied_vol_matches_py_vollib_on_seeded_grid() -> None:
-    compared = 0
-    failures = []
+def test_implied_vol_matches_vollib_on_seeded_grid() -> None:
+    tally: Counter[str] = Counter()
     for i in range(len(GRID["spot"])):
         s, k, t = GRID["spot"][i], GRID["strike"][i], GRID["t"][i]
         r, sigma, call = GRID["r"][i], GRID["sigma"][i], bool(GRID["is_call"][i])
-        flag = "c" if call else "p"
-        price = vl_price(flag, s, k, t, r, sigma)
-        ours = implied_vol(price, s, k, t, r, call)
-        if ours.reason is not Reason.OK:
-            # Only "nothing to solve" outcomes are acceptable on a model-generated price.
-            assert ours.reason in {
-                Reason.ZERO_PREMIUM, Reason.NO_TIME_VALUE, Reason.BELOW_INTRINSIC
-            }, (ours, s, k, t, r, sigma, call)
-            continue
-        theirs = vollib_iv(price, s, k, t, r, flag)
-        if math.isnan(theirs) or price < 1e-300:
-            continue
-        compared += 1
-        if abs(ours.iv - theirs) > IV_ABS:
-            failures.append((ours.iv, theirs, s, k, t, r, sigma, call, price))
-    assert not failures, failures[:5]
-    assert compared > 0.5 * len(GRID["spot"])
+        price = vl_price("c" if call else "p", s, k, t, r, sigma)
+        tally[iv_outcome(price, s, k, t, r, call)] += 1
+    assert_enough_compared(tally)
+    # Not vacuous: ~49 % of the grid compared; ~2.8 % is noise-only time value that
+    # vollib still solves (to arbitrary vols), the rest has no vol on either side.
+    assert tally["compared"] >= 0.45 * len(GRID["spot"]), tally
+    assert tally["ours_none"] > 0, tally  # the rule above was exercised
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    spot=st.floats(50.0, 50_000.0),
-    moneyness=st.floats(0.5, 1.5),
-    t=st.floats(ONE_MINUTE, 1.0),
-    sigma=st.floats(0.03, 2.0),
-    r=st.floats(0.0, 0.1),
-    call=st.booleans(),
-)
-def test_implied_vol_matches_py_vollib_property(
-    spot: float, moneyness: float, t: float, sigma: float, r: float, call: bool
-) -> None:
-    k = spot * moneyness
-    flag = "c" if call else "p"
-    price = vl_price(flag, spot, k, t, r, sigma)
-    ours = implied_vol(price, spot, k, t, r, call)
-    theirs = vollib_iv(price, spot, k, t, r, flag)
-    if ours.reason is Reason.OK and not math.isnan(theirs) and price >= 1e-300:
-        assert abs(ours.iv - theirs) <= IV_ABS
+def test_implied_vol_matches_vollib_property() -> None:
+    tally: Counter[str] = Counter()
+
+    @settings(max_examples=300, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        spot=st.floats(50.0, 50_000.0),
+        moneyness=st.floats(0.5, 1.5),
+        t=st.floats(ONE_MINUTE, 1.0),
+        sigma=st.floats(0.03, 2.0),
+        r=st.floats(0.0, 0.1),
+        call=st.booleans(),
+    )
+    def check(spot: float, moneyness: float, t: float, sigma: float, r: float,
+              call: bool) -> None:
+        k = spot * moneyness
+        price = vl_price("c" if call else "p", spot, k, t, r, sigma)
+        tally[iv_outcome(price, spot, k, t, r, call)] += 1
+
+    check()
+    assert_enough_compared(tally)
+    assert tally["compared"] >= 50, tally
 
 
 def test_implied_vol_round_trips_where_the_price_carries_the_vol() -> None:
     # Where a 1e-6 vol change moves the price by far more than rounding, the solved vol
-    # is the generating vol (not just py_vollib's answer).
+    # is the generating vol (not just vollib's answer).
     checked = 0
     for i in range(len(GRID["spot"])):
         s, k, t = GRID["spot"][i], GRID["strike"][i], GRID["t"][i]
@@ -281,6 +339,86 @@ def test_no_time_value_deep_in_the_money() -> None:
     price = s - k * math.exp(-r * t)
     out = implied_vol(price, s, k, t, r, True)
     assert out.reason is Reason.NO_TIME_VALUE and math.isnan(out.iv)
+
+
+def ulps_above(x: float, n: int) -> float:
+    for _ in range(n):
+        x = math.nextafter(x, math.inf)
+    return x
+
+
+@pytest.mark.parametrize("ulps", range(1, 8))
+def test_issue_case_noise_time_value_has_no_vol(ulps: int) -> None:
+    # The issue's case: true sigma 0.37 prices to the discounted intrinsic; a premium a
+    # few ulps above it (time value 2e-12 .. 1.3e-11 on 13,449) used to solve to ~14.2.
+    s, k, t, r = 35213.42, 21764.49, 2e-5, 0.065
+    model = bs_price(s, k, t, r, 0.37, True)
+    assert model == pytest.approx(s - k * math.exp(-r * t), abs=1e-9)
+    price = ulps_above(model, ulps)
+    assert 0 < price / math.exp(-r * t) - (s / math.exp(-r * t) - k) < 2e-11
+    out = implied_vol(price, s, k, t, r, True)
+    assert out.reason is Reason.NO_TIME_VALUE and math.isnan(out.iv)
+
+
+def test_true_time_value_of_1e13_has_no_vol() -> None:
+    # Sigma 0.064: the model time value is ~6e-14 on a premium of ~46 (1.4e-15 of it),
+    # a handful of ulps; it solved to 0.06405 here (0.0788 on the issue's platform).
+    s, k, t, r, sigma = 1000.0, 954.44, 0.01, 0.065, 0.064
+    price = bs_price(s, k, t, r, sigma, True)
+    time_value = price - (s - k * math.exp(-r * t))
+    assert 1e-14 < time_value < 1e-12
+    out = implied_vol(price, s, k, t, r, True)
+    assert out.reason is Reason.NO_TIME_VALUE and math.isnan(out.iv)
+    # Just above the threshold the time value carries the vol again.
+    rel = 2 * NO_TIME_VALUE_REL
+    ok = implied_vol(s - k * math.exp(-r * t) + rel * price, s, k, t, r, True)
+    assert ok.reason is Reason.OK and ok.iv > 0
+
+
+def test_noise_below_the_intrinsic_is_no_time_value() -> None:
+    s, k, t, r = 35213.42, 21764.49, 2e-5, 0.065
+    model = bs_price(s, k, t, r, 0.37, True)
+    below = math.nextafter(math.nextafter(model, 0.0), 0.0)
+    assert implied_vol(below, s, k, t, r, True).reason is Reason.NO_TIME_VALUE
+    # A real shortfall is still below_intrinsic.
+    assert implied_vol(model - 1.0, s, k, t, r, True).reason is Reason.BELOW_INTRINSIC
+
+
+@pytest.mark.parametrize("call", [True, False])
+def test_tick_size_half_a_tick_from_the_intrinsic(call: bool) -> None:
+    # Deep ITM NIFTY option; the exchange quotes in 0.05 ticks.
+    s, t, r, tick = 24_000.0, 5.0 / 252, 0.065, 0.05
+    k = 22_000.0 if call else 26_000.0
+    disc = math.exp(-r * t)
+    intrinsic = (s - k * disc) if call else (k * disc - s)
+    for offset in (0.0, 0.02, 0.025 - 1e-9, -0.02):
+        out = implied_vol(intrinsic + offset, s, k, t, r, call, tick_size=tick)
+        assert out.reason is Reason.NO_TIME_VALUE and math.isnan(out.iv), offset
+    above = implied_vol(intrinsic + 0.026, s, k, t, r, call, tick_size=tick)
+    assert above.reason is Reason.OK and math.isfinite(above.iv) and above.iv > 0
+    # Without the tick (0 = unknown) 0.02 of time value is a volatility ...
+    assert implied_vol(intrinsic + 0.02, s, k, t, r, call).reason is Reason.OK
+    # ... and 0.02 under the intrinsic is below it.
+    assert implied_vol(intrinsic - 0.02, s, k, t, r, call).reason is Reason.BELOW_INTRINSIC
+    # Vector paths take the same tick and agree with the scalar one.
+    premiums = intrinsic + np.array([0.0, 0.02, 0.026, -0.02, 1.5])
+    want = [implied_vol(p, s, k, t, r, call, tick_size=tick) for p in premiums]
+    iv, reason = implied_vol_vec(premiums, s, k, t, r, call, tick_size=tick)
+    chain = chain_greeks(premiums, s, k, t, r, call, tick_size=tick)
+    assert [int(c) for c in reason] == [int(w.reason) for w in want]
+    assert [int(c) for c in chain.reason] == [int(w.reason) for w in want]
+    for a, b, w in zip(iv, chain.iv, want, strict=True):
+        assert (math.isnan(a) and math.isnan(b) and math.isnan(w.iv)) or a == b == w.iv
+    assert math.isnan(chain.delta[0]) and not math.isnan(chain.delta[2])
+
+
+def test_tick_size_out_of_the_money_and_invalid() -> None:
+    s, k, t, r = 24_000.0, 25_000.0, 5.0 / 252, 0.065
+    assert implied_vol(0.02, s, k, t, r, True, tick_size=0.05).reason is Reason.NO_TIME_VALUE
+    assert implied_vol(0.05, s, k, t, r, True, tick_size=0.05).reason is Reason.OK
+    for bad in (-0.05, math.nan, math.inf):
+        out = implied_vol(10.0, s, k, t, r, True, tick_size=bad)
+        assert out.reason is Reason.BAD_INPUT and math.isnan(out.iv)
 
 
 def test_greeks_reasons() -> None:

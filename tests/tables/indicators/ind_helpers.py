@@ -7,7 +7,12 @@ Every oracle comparison goes through :func:`assert_close`:
   non-NaN, none before, none missing after);
 * every value must satisfy ``|ours - ref| <= 1e-9 * max(|ref|, 1e-3 * scale)``, with
   ``scale`` the largest ``|ref|`` of the series: 1e-9 relative, with a floor so that
-  values crossing zero (MACD histogram, ROC) are judged against the series' own size.
+  values crossing zero (MACD histogram, ROC) are judged against the series' own size;
+* it must compare something: a reference with no value at all fails, unless the caller
+  opts in with ``allow_empty=True`` (only the warm-up cases :data:`WARMUP_CASES` do).
+
+:func:`bar_series` draws series longer than every warm-up of the default params
+(:data:`LOOKBACK`), so every generated example compares values of every indicator.
 """
 
 from __future__ import annotations
@@ -21,6 +26,44 @@ from hypothesis import strategies as st
 from aion.tables.indicators import IndicatorParams, IndicatorSet
 
 REL = 1e-9
+
+
+def lookbacks(p: IndicatorParams) -> dict[str, int]:
+    """TA-Lib's lookback per value name: the index of the first bar with a value."""
+    lb = {f"ema_{n}": n - 1 for n in p.ema_periods}
+    lb |= {f"sma_{n}": n - 1 for n in p.sma_periods}
+    lb |= {f"ema_cross_{f}_{s}": s - 1 for f, s in p.ema_crossovers}
+    sto = p.stoch
+    lb |= {
+        "macd": p.macd.slow - 1 + p.macd.signal - 1,
+        "adx": 2 * p.adx - 1,
+        "plus_di": p.adx,
+        "minus_di": p.adx,
+        "aroon": p.aroon,
+        "psar": 1,
+        "rsi": p.rsi,
+        "stoch": sto.fastk - 1 + sto.slowk - 1 + sto.slowd - 1,
+        "williams_r": p.williams_r - 1,
+        "cci": p.cci - 1,
+        "roc": p.roc,
+        "bollinger_bands": p.bollinger_bands.period - 1,
+        "atr": p.atr,
+        "keltner": max(p.keltner.ema_period - 1, p.keltner.atr_period),
+        "donchian": p.donchian - 1,
+        "obv": 0,
+        "ad": 0,
+        "cmf": p.cmf - 1,
+        "mfi": p.mfi,
+    }
+    return lb
+
+
+LOOKBACKS = lookbacks(IndicatorParams())
+# The longest warm-up of the default set (EMA 200: 199 bars without a value).
+LOOKBACK = max(LOOKBACKS.values())
+# Generated series are at least this long: every indicator has >= MARGIN values.
+MARGIN = 25
+MIN_BARS = LOOKBACK + MARGIN
 
 
 @dataclass(frozen=True)
@@ -89,6 +132,9 @@ def _edge_cases() -> dict[str, Bars]:
 EDGE = _edge_cases()
 RANDOM = {f"walk_s{s}_t{t}": (s, t) for s in (1, 2, 3) for t in (0.05, 0.0)}
 CASES = sorted(RANDOM) + sorted(EDGE)
+# Cases shorter than most warm-ups: they test the warm-up itself (no value where TA-Lib
+# has none), so for them, and only them, a comparison may find nothing to compare.
+WARMUP_CASES = frozenset({"single_bar", "two_bars"})
 
 
 def case_bars(name: str) -> Bars:
@@ -123,7 +169,15 @@ def series(out: list[dict], key: str, sub: str | None = None) -> np.ndarray:
     return r
 
 
-def assert_close(ours: np.ndarray, ref: np.ndarray, label: str) -> None:
+def assert_close(
+    ours: np.ndarray, ref: np.ndarray, label: str, *, allow_empty: bool = False
+) -> int:
+    """Compare a series with its reference; return how many values were compared.
+
+    Fails when the reference has no value at all (the check would prove nothing),
+    unless ``allow_empty`` says the point is the warm-up: then ``ours`` must have no
+    value either (checked with the warm-up).
+    """
     ours = np.asarray(ours, dtype=np.float64)
     ref = np.asarray(ref, dtype=np.float64)
     assert ours.shape == ref.shape, label
@@ -134,7 +188,9 @@ def assert_close(ours: np.ndarray, ref: np.ndarray, label: str) -> None:
     )
     m = ~np.isnan(ref)
     if not m.any():
-        return
+        if allow_empty:
+            return 0
+        raise AssertionError(f"{label}: compared nothing (no reference value in {len(ref)} bars)")
     scale = float(np.max(np.abs(ref[m])))
     tol = REL * np.maximum(np.abs(ref[m]), 1e-3 * scale)
     err = np.abs(ours[m] - ref[m])
@@ -143,36 +199,61 @@ def assert_close(ours: np.ndarray, ref: np.ndarray, label: str) -> None:
     if bad.any():
         i = np.flatnonzero(m)[np.argmax(bad)]
         raise AssertionError(f"{label}: bar {i}: ours {ours[i]!r} vs ref {ref[i]!r}")
+    return int(m.sum())
+
+
+def _zigzag(x: np.ndarray, m: int) -> np.ndarray:
+    """Bytes onto the integers -m..m, byte 0 onto 0 (so shrinking heads for flat bars)."""
+    k = x.astype(np.int64) % (2 * m + 1)
+    return np.where(k % 2 == 1, (k + 1) // 2, -(k // 2))
+
+
+_BYTES_PER_BAR = 7
 
 
 @st.composite
-def bar_series(draw, min_size: int = 1, max_size: int = 150) -> Bars:
-    """Hypothesis bars: integer steps on a price grid (ties, flats, gaps, zero volume)."""
+def bar_series(draw, min_size: int = MIN_BARS, max_size: int | None = None) -> Bars:
+    """Hypothesis bars: integer steps on a price grid (ties, flats, gaps, zero volume).
+
+    The length is drawn from ``min_size..max_size`` (default ``MIN_BARS..MIN_BARS+75``),
+    past every warm-up of the default params. Per series a regime is drawn (step, wick
+    and gap sizes, how often bars are flat or gap, the volume palette), per bar a few
+    raw bytes: one ``binary`` draw keeps long series cheap, and shrinking the bytes to
+    zero gives flat, zero-volume bars.
+    """
+    if max_size is None:
+        max_size = min_size + 75
+    n = draw(st.integers(min_size, max_size))
     base = draw(st.sampled_from([0.05, 1.0, 100.0, 24000.0]))
     unit = base * draw(st.sampled_from([1e-3, 1e-2]))
-    steps = draw(
-        st.lists(
-            st.tuples(
-                st.integers(-30, 30),  # close-to-close step
-                st.integers(0, 12),  # upper wick
-                st.integers(0, 12),  # lower wick
-                st.sampled_from([0.0, 1.0, 75.0, 12345.0]),  # volume
-                st.integers(-40, 40),  # open gap
-            ),
-            min_size=min_size,
-            max_size=max_size,
-        )
+    step_max = draw(st.sampled_from([30, 4, 1, 0]))  # close-to-close step
+    wick_max = draw(st.sampled_from([12, 2, 0]))  # upper / lower wick
+    gap_max = draw(st.sampled_from([40, 3, 0]))  # open gap
+    gap_cut = draw(st.sampled_from([256, 32, 0]))  # bar gaps if its byte < cut
+    flat_cut = draw(st.sampled_from([0, 26, 128]))  # bar is flat if its byte < cut
+    vols = draw(
+        st.sampled_from([(0.0, 1.0, 75.0, 12345.0), (0.0,), (0.0, 0.0, 0.0, 5.0), (12345.0,)])
     )
+    raw = draw(st.binary(min_size=_BYTES_PER_BAR * n, max_size=_BYTES_PER_BAR * n))
+    by = np.frombuffer(raw, dtype=np.uint8).reshape(n, _BYTES_PER_BAR)
+    steps = _zigzag(by[:, 0], step_max).tolist()
+    ups = (by[:, 1] % (wick_max + 1)).tolist()
+    dns = (by[:, 2] % (wick_max + 1)).tolist()
+    v = np.asarray(vols)[by[:, 3] % len(vols)]
+    gaps = np.where(by[:, 5] < gap_cut, _zigzag(by[:, 4], gap_max), 0).tolist()
+    flats = (by[:, 6] < flat_cut).tolist()
     level = 1000
-    o, h, l, c, v = [], [], [], [], []  # noqa: E741
-    for step, up, dn, vol, gap in steps:
-        op = max(level + gap, 1)
-        level = max(level + step, 1)
-        hi = max(op, level) + up
-        lo = max(min(op, level) - dn, 1)
+    o, h, l, c = [], [], [], []  # noqa: E741
+    for step, up, dn, gap, flat in zip(steps, ups, dns, gaps, flats, strict=True):
+        if flat:
+            op = hi = lo = level
+        else:
+            op = max(level + gap, 1)
+            level = max(level + step, 1)
+            hi = max(op, level) + up
+            lo = max(min(op, level) - dn, 1)
         o.append(op * unit)
         h.append(hi * unit)
         l.append(lo * unit)
         c.append(level * unit)
-        v.append(vol)
     return make_bars(o, h, l, c, v)
