@@ -1,9 +1,12 @@
 """``aion backtest``: replay a session through the real topology and report.
 
-Faust driver: embedded (or configured) broker and Redis, a private topic prefix, a worker
-subprocess, a max-speed replay, then wait until consumer lag is 0 on every stage (ticks,
-bars, buckets, state changelog), print a summary and delete the run's topics.
-Direct driver: the same ``tables/`` code in-process, no Kafka.
+Faust driver: embedded (or configured) broker and Redis, a private topic prefix, engine
+worker subprocesses plus one Redis-mirror worker, a max-speed replay, then wait until
+consumer lag is 0 on every stage (the engine's: ticks, chain inputs, the chain's group-by
+topic; then the mirror group's: every mirrored output topic), print a summary and delete
+the run's topics.
+Direct driver: the same bundle processor and writers in-process, no Kafka
+(``agents/direct.py``).
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiokafka.errors import KafkaError
 
+from aion.agents.outputs import OUTPUTS
 from aion.agents.worker import end_offsets
 from aion.config import Settings, url_for_db
 from aion.infra import Infra, free_port
@@ -37,6 +41,13 @@ from aion.streams.topics import (
     delete_prefixed,
     ensure_topics,
     read_all,
+)
+from aion.tables.records import (
+    ChainSnapshot,
+    IndicatorUpdate,
+    ProfileUpdate,
+    Record,
+    VolumeRatio,
 )
 
 log = logging.getLogger(__name__)
@@ -98,40 +109,44 @@ class BacktestSummary:
     redis_keys: dict[int, int] = field(default_factory=dict)
     topic_prefix: str = ""
     coverage: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, int] = field(default_factory=dict)
+    """Records emitted per output (the registry's names)."""
+    redis_url: str = ""
+    """Where the results are (empty: nowhere that outlives the command)."""
 
 
-def analytics_coverage(docs: Any, chain_snapshots: Any) -> dict[str, Any]:
+def analytics_coverage(records: Iterable[Record]) -> dict[str, Any]:
     """What the analytics produced, for the summary.
 
     Args:
-        docs: Iterable of ``(token, analytics doc)`` in emission order.
-        chain_snapshots: Iterable of chain snapshots in emission order.
+        records: Output records in emission order (any kinds; the analytics ones count).
 
     Returns:
         ``instruments`` (with any indicator), ``indicators`` (name -> instruments whose
-        last snapshot has a value), ``profiles`` (instruments with a published profile),
+        last update has a value), ``profiles`` (instruments with a published profile),
         ``volume_ratios`` (bucket ratios computed), ``chains`` (underlying -> options
         with Greeks in its last snapshot) and ``chain_snapshots``.
     """
     last_ind: dict[int, dict[str, Any]] = {}
     profiles: set[int] = set()
     ratios = 0
-    for token, doc in docs:
-        if doc.get("indicators"):
-            last_ind[token] = doc["indicators"]
-        if doc.get("profile"):
-            profiles.add(token)
-        ratios += sum(1 for r in doc.get("volume_ratios") or () if r["volume_ratio"] is not None)
+    chains: dict[str, int] = {}
+    n_snap = 0
+    for rec in records:
+        if isinstance(rec, IndicatorUpdate):
+            last_ind[rec.token] = rec.values
+        elif isinstance(rec, ProfileUpdate):
+            profiles.add(rec.token)
+        elif isinstance(rec, VolumeRatio):
+            ratios += rec.volume_ratio is not None
+        elif isinstance(rec, ChainSnapshot):
+            n_snap += 1
+            chains[rec.underlying] = sum(1 for o in rec.options if o.delta is not None)
     names: dict[str, int] = {}
     for values in last_ind.values():
         for name, value in values.items():
             if value is not None:
                 names[name] = names.get(name, 0) + 1
-    chains: dict[str, int] = {}
-    n_snap = 0
-    for snap in chain_snapshots:
-        n_snap += 1
-        chains[snap["underlying"]] = sum(1 for o in snap["options"] if o.get("delta") is not None)
     return {"instruments": len(last_ind), "indicators": dict(sorted(names.items())),
             "profiles": len(profiles), "volume_ratios": ratios, "chains": chains,
             "chain_snapshots": n_snap}
@@ -217,7 +232,7 @@ async def wait_caught_up(
 
     Args:
         bootstrap: Broker address.
-        group: Faust app id.
+        group: Consumer group: the Faust app id, or ``{app_id}-mirror`` for mirror workers.
         topics: Stages to watch.
         procs: Workers; one dying is an error.
         timeout_s: Give up after this long.
@@ -293,6 +308,7 @@ class FaustRun:
             "AION_WEB__PORT": str(web_port),
             "AION_CACHE_DIR": str(self.settings.cache_dir),
             "AION_WORKER__ROLE": role,
+            "AION_MIRROR__TTL": str(self.settings.get("mirror.ttl", "layout")),
         }
 
     def add_worker(self, role: str = "all") -> subprocess.Popen[bytes]:
@@ -312,9 +328,8 @@ class FaustRun:
 
     @property
     def mirror_topics(self) -> list[str]:
-        """Topics the Redis mirror consumes."""
-        return [self.names.bars_1m, self.names.volume_buckets, self.names.sessions,
-                self.names.analytics, self.names.chain]
+        """Topics the Redis mirror consumes (every output with a writer)."""
+        return OUTPUTS.mirror_topics(self.names)
 
     @property
     def stage_topics(self) -> list[str]:
@@ -380,7 +395,8 @@ async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers:
     names = TopicNames(prefix)
     app_id = names.app_id(settings.get("app_id", "aion"))
     master = InstrumentMaster.from_csv(instruments_csv_for(session))
-    await ensure_topics(infra.bootstrap, names, settings.partitions)
+    await ensure_topics(infra.bootstrap, names, settings.partitions,
+                        outputs=OUTPUTS.topics(names))
     await publish_instruments(infra.bootstrap, names.instruments, master)
     if averages:
         from aion.agents.baselines import publish_averages, write_averages_redis
@@ -457,18 +473,24 @@ async def run_faust_backtest(
             ws = worker_stats(port) or {}
             for reason, n in (ws.get("deadletters") or {}).items():
                 summary.deadletter_reasons[reason] = summary.deadletter_reasons.get(reason, 0) + n
-        summary.bars = await end_offsets(infra.bootstrap, run.names.bars_1m)
-        summary.buckets = await end_offsets(infra.bootstrap, run.names.volume_buckets)
-        summary.deadletters = await end_offsets(infra.bootstrap, run.names.deadletter)
+        for port in run.web_ports:
+            for name, n in ((worker_stats(port) or {}).get("emitted") or {}).items():
+                summary.outputs[name] = summary.outputs.get(name, 0) + n
+        summary.bars = await end_offsets(infra.bootstrap, OUTPUTS["bars"].topic_name(run.names))
+        summary.buckets = await end_offsets(infra.bootstrap,
+                                            OUTPUTS["buckets"].topic_name(run.names))
+        summary.deadletters = await end_offsets(infra.bootstrap,
+                                                OUTPUTS["deadletter"].topic_name(run.names))
         changelog = await read_all(infra.bootstrap, STATE_CHANGELOG.format(app_id=run.app_id))
         summary.instruments = len({key for _, _, key, _ in changelog
                                    if key is not None and key[:1].isdigit()})
         summary.redis_keys = redis_key_counts(infra.redis_url)
-        analytics = await read_all(infra.bootstrap, run.names.analytics)
-        snapshots = await read_all(infra.bootstrap, run.names.chain)
-        summary.coverage = analytics_coverage(
-            ((d["token"], d) for *_, v in analytics for d in json.loads(v)),
-            (json.loads(v) for *_, v in snapshots))
+        records: list[Record] = []
+        for name in ("indicators", "profile", "volume_ratios", "chain"):
+            for *_, value in await read_all(infra.bootstrap,
+                                            OUTPUTS[name].topic_name(run.names)):
+                records.extend(OUTPUTS.codec.decode_many(value))
+        summary.coverage = analytics_coverage(records)
     summary.wall_seconds = time.monotonic() - started
     return summary
 

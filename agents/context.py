@@ -49,6 +49,8 @@ def build_context(
             tick_size=float(inst.tick_size),
             avg_volume_20d=float(avg) if isinstance(avg, int | float) else None,
             is_vix=inst.symbol == VIX_SYMBOL,
+            symbol=inst.symbol,
+            tradingsymbol=inst.tradingsymbol,
         )
     underlyings = sorted({i.underlying for i in insts if i.is_option and i.underlying})
     members: dict[int, tuple[str, str, float, str, str]] = {}

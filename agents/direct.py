@@ -1,13 +1,16 @@
-"""The direct driver: the same ``tables/`` code over a session file, without Kafka.
+"""The direct driver: the same engine over a session file, without Kafka.
 
 It cuts the file into bundles exactly as a replay does (:func:`iter_bundles`), numbers
 them as a fresh topic would (offset = bundle index within its partition, the end-of-stream
-marker last), and applies each with :func:`apply_bundle`. The Faust path must end with the
-same states and bars (tests/integration/test_parity.py).
+marker last), and applies each with the same :class:`~aion.agents.processor.BundleProcessor`
+as the Faust tick agent. Given a Redis URL it writes every record through the same writers
+as the mirror, so the two drivers leave the same keys
+(tests/integration/test_analytics_pipeline.py holds them equal).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -16,40 +19,65 @@ from pathlib import Path
 from typing import Any
 
 from aion.agents.context import build_context
-from aion.streams.batch import ERROR_REASONS
-from aion.streams.bundle import decode_bundle_batch, partition_for_token
+from aion.agents.outputs import OUTPUTS
+from aion.agents.processor import BundleProcessor, BundleResult, DictStore
+from aion.agents.writers.base import TtlPolicy
 from aion.streams.instruments import InstrumentMaster
-from aion.streams.replay import iter_bundles
+from aion.streams.replay import END_MARKER, iter_bundles
 from aion.tables.analytics import AnalyticsConfig
 from aion.tables.bars import Bar
 from aion.tables.chain import ChainParams, ChainState, offer
-from aion.tables.engine import END_OF_STREAM_NS, Reject, apply_bundle, flush_states
+from aion.tables.engine import Reject
 from aion.tables.expiry import TradingCalendar
 from aion.tables.instrument_state import InstrumentState
+from aion.tables.records import ChainSnapshot, Record
 from aion.tables.volume import BucketRecord
+
+REDIS_BATCH_RECORDS = 5000
+"""Records per Redis round of the direct driver (pipelines of bounded size)."""
 
 
 @dataclass
 class DirectResult:
-    """Everything a direct run produced."""
+    """Everything a direct run produced.
+
+    Attributes:
+        states: Final state per token.
+        bars: Closed bars in emission order.
+        buckets: Closed buckets in emission order.
+        rejects: ``(partition, offset, reject)`` of every refused packet.
+        records: Every output record in emission order (chain snapshots and dead
+            letters included), as the Faust path would send them.
+        chains: Final chain per underlying.
+        chain_snapshots: Chain snapshots in emission order.
+        packets: Packets read.
+        bundles: Bundles applied (end markers excluded).
+        applied: Ticks accepted.
+        seconds: Wall time of decode + apply.
+        redis_seconds: Wall time of the Redis writes (0 without Redis).
+    """
 
     states: dict[int, InstrumentState] = field(default_factory=dict)
     bars: list[Bar] = field(default_factory=list)
     buckets: list[BucketRecord] = field(default_factory=list)
     rejects: list[tuple[int, int, Reject]] = field(default_factory=list)
-    analytics: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     chains: dict[str, ChainState] = field(default_factory=dict)
-    chain_snapshots: list[dict[str, Any]] = field(default_factory=list)
+    chain_snapshots: list[ChainSnapshot] = field(default_factory=list)
     packets: int = 0
     bundles: int = 0
     applied: int = 0
     seconds: float = 0.0
-    decode_seconds: float = 0.0
+    redis_seconds: float = 0.0
 
     @property
     def reject_counts(self) -> Counter[str]:
         """Dead letters by reason (prefix before ``:``)."""
         return Counter(r.reason.split(":")[0] for _, _, r in self.rejects)
+
+    def outputs(self) -> dict[str, int]:
+        """Records per output name (the registry's names)."""
+        return dict(Counter(OUTPUTS.for_record(r).name for r in self.records))
 
 
 def run_direct(
@@ -63,6 +91,8 @@ def run_direct(
     config: AnalyticsConfig | None = None,
     chain_params: ChainParams | None = None,
     calendar: TradingCalendar | None = None,
+    redis_url: str | None = None,
+    ttl: TtlPolicy = TtlPolicy.NONE,
 ) -> DirectResult:
     """Run a session file through the engine in-process.
 
@@ -76,9 +106,11 @@ def run_direct(
         config: Analytics parameters (defaults if None).
         chain_params: Option-chain parameters (defaults if None).
         calendar: NSE trading calendar (the bundled one if None).
+        redis_url: Write every record to this Redis through the mirror's writers.
+        ttl: Expiry policy of those keys (default: none, results stay).
 
     Returns:
-        Final states, closed bars and buckets, analytics, chains, rejects with their
+        Final states, records, bars and buckets, chains, rejects with their
         (partition, offset).
     """
     from aion.config.nse_calendar import NseCalendar
@@ -89,37 +121,59 @@ def run_direct(
     context = build_context(master, averages or {}, partitions, config or AnalyticsConfig())
     chain_params = chain_params or ChainParams()
     calendar = calendar or TradingCalendar(NseCalendar.load())
+    store = DictStore(out.states, partitions)
+    processor = BundleProcessor(store, lambda: context, known_tokens.__contains__,
+                                partitions)
 
-    def feed(items: list[Any]) -> None:
-        for item in items:
+    def keep(result: BundleResult) -> None:
+        store.put(result.touched)
+        out.records.extend(result.records)
+        if result.outcome is not None:
+            out.bars.extend(result.outcome.bars)
+            out.buckets.extend(result.outcome.buckets)
+            out.applied += result.outcome.applied
+            out.rejects.extend((result.partition, result.offset, r)
+                               for r in result.outcome.rejects)
+        for item in result.chain:
             chain = out.chains.setdefault(item.underlying, ChainState(item.underlying))
-            out.chain_snapshots.extend(offer(chain, item, chain_params, calendar))
+            snaps = offer(chain, item, chain_params, calendar)
+            out.chain_snapshots.extend(snaps)
+            out.records.extend(snaps)
+
     started = time.perf_counter()
     for bundle in iter_bundles(path, partitions, bundle_packets, progress=progress):
         p = bundle.partition
-        t0 = time.perf_counter()
-        # Round-trip through the wire format so both drivers decode the same bytes.
-        rows, recv_ns = decode_bundle_batch(bundle.encode())
-        out.decode_seconds += time.perf_counter() - t0
-        outcome = apply_bundle(out.states.get, rows, recv_ns, p, offsets[p],
-                               known=known_tokens.__contains__, error_reasons=ERROR_REASONS,
-                               context=context)
-        out.states.update(outcome.touched)
-        out.bars.extend(outcome.bars)
-        out.buckets.extend(outcome.buckets)
-        out.analytics.extend(outcome.analytics.items())
-        feed(outcome.chain)
-        out.rejects.extend((p, offsets[p], r) for r in outcome.rejects)
-        out.applied += outcome.applied
-        out.packets += len(rows)
+        # Through the wire format, so both drivers decode the same bytes.
+        result = processor.process(p, offsets[p], bundle.encode())
+        keep(result)
+        out.packets += result.packets
         out.bundles += 1
         offsets[p] += 1
     for p in range(partitions):
-        mine = {t: s for t, s in out.states.items() if partition_for_token(t, partitions) == p}
-        outcome = flush_states(mine, END_OF_STREAM_NS, context, p, offsets[p])
-        out.bars.extend(outcome.bars)
-        out.buckets.extend(outcome.buckets)
-        out.analytics.extend(outcome.analytics.items())
-        feed(outcome.chain)
+        keep(processor.process(p, offsets[p], END_MARKER))
     out.seconds = time.perf_counter() - started
+    if redis_url:
+        t0 = time.perf_counter()
+        asyncio.run(write_redis(out.records, redis_url, ttl))
+        out.redis_seconds = time.perf_counter() - t0
     return out
+
+
+async def write_redis(records: list[Record], redis_url: str, ttl: TtlPolicy) -> None:
+    """Write records through the mirror's writers, in order, in bounded pipelines.
+
+    Args:
+        records: Records in emission order.
+        redis_url: Target Redis.
+        ttl: Expiry policy.
+    """
+    from aion.agents.mirror import RedisMirror
+    from aion.agents.stats import EngineStats
+    from aion.config import KeyLayout
+
+    mirror = RedisMirror(redis_url, KeyLayout.load(), EngineStats(), ttl)
+    try:
+        for i in range(0, len(records), REDIS_BATCH_RECORDS):
+            await mirror.write(records[i:i + REDIS_BATCH_RECORDS])
+    finally:
+        await mirror.close()

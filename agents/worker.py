@@ -27,9 +27,11 @@ def run_worker(settings: Settings, bootstrap: str, redis_url: str, loglevel: str
     import faust
 
     from aion.agents.app import create_app
+    from aion.agents.outputs import OUTPUTS
 
-    asyncio.run(ensure_topics(bootstrap, TopicNames(settings.topic_prefix), settings.partitions,
-                              int(settings.get("replicas", 1))))
+    names = TopicNames(settings.topic_prefix)
+    asyncio.run(ensure_topics(bootstrap, names, settings.partitions,
+                              int(settings.get("replicas", 1)), outputs=OUTPUTS.topics(names)))
     app = create_app(settings, bootstrap, redis_url)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     # aiokafka's per-request debug calls cost ~20% of the worker when a handler lets them
@@ -49,7 +51,7 @@ async def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> dict[s
 
     Args:
         bootstrap: Broker address.
-        group: Consumer group (the Faust app id).
+        group: Consumer group (the Faust app id; ``{app_id}-mirror`` for mirror workers).
         topics: Topics to measure.
 
     Returns:

@@ -14,6 +14,7 @@ import time as time_module
 from collections.abc import Callable, Sequence
 from datetime import date, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -28,6 +29,9 @@ from rich.progress import (
 
 from aion.config import ConfigError, Settings
 
+if TYPE_CHECKING:
+    from aion.streams.topics import TopicNames
+
 console = Console(stderr=False, soft_wrap=True)
 err = Console(stderr=True)
 
@@ -35,6 +39,13 @@ err = Console(stderr=True)
 class UserError(Exception):
     """A problem the user can fix; printed as one line, no traceback."""
 
+
+
+def _output_topics(names: TopicNames) -> list[str]:
+    """The output registry's topics under ``names``' prefix (imported lazily)."""
+    from aion.agents.outputs import OUTPUTS
+
+    return OUTPUTS.topics(names)
 
 def progress_bar() -> Progress:
     """A rich progress bar for long work (refreshes on the terminal, quiet in pipes)."""
@@ -170,7 +181,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     names = TopicNames(settings.topic_prefix)
 
     async def run() -> object:
-        await ensure_topics(bootstrap, names, settings.partitions)
+        await ensure_topics(bootstrap, names, settings.partitions,
+                            outputs=_output_topics(names))
         partitions = await topic_partitions(bootstrap, names.ticks_raw)
         with progress_bar() as bar:
             task = bar.add_task(f"replay → {names.ticks_raw}", total=total)
@@ -262,6 +274,45 @@ def _averages_for(args: argparse.Namespace, settings: Settings) -> dict | None:
         raise UserError(str(exc)) from None
 
 
+def _backtest_settings(settings: Settings) -> Settings:
+    """A backtest's keys never expire unless ``AION_MIRROR__TTL`` says otherwise."""
+    import os
+
+    if "AION_MIRROR__TTL" in os.environ:
+        return settings
+    raw = dict(settings.raw)
+    raw["mirror"] = {**(raw.get("mirror") or {}), "ttl": "none"}
+    return settings.with_overrides(mirror=raw["mirror"])
+
+
+def _results_redis(settings: Settings, keep: bool) -> tuple[str | None, str]:
+    """Where a backtest's results go, and a line that tells the user how to reach them.
+
+    ``--keep`` (the default): ``AION_REDIS_URL`` if set, else the Redis of ``aion infra``
+    (started in the background if it is not running). ``--no-keep``: none here (the
+    Faust driver then uses a throwaway embedded Redis; the direct driver writes none).
+    """
+    from aion import infra
+
+    if not keep:
+        return None, "results were not kept (--no-keep)"
+    if settings.redis_url:
+        return settings.redis_url, f"results in {settings.redis_url} (AION_REDIS_URL)"
+    running = infra.infra_status(settings)
+    if running is None:
+        with err.status("starting the background broker and Redis (aion infra up)..."):
+            try:
+                running = infra.infra_up(settings)
+            except infra.InfraError as exc:
+                raise UserError(str(exc)) from None
+        started = "started for this backtest; "
+    else:
+        started = ""
+    return running.redis_url, (f"results in {running.redis_url} (DB 0 sessions and buckets, "
+                               f"1 bars, 2 volume profile, 5 indicators and chains; keys do not "
+                               f"expire); {started}stop it with `aion infra down`")
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Replay a session through the engine (Faust or direct) and print a summary."""
     from aion import infra
@@ -271,15 +322,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         StageRate,
         analytics_coverage,
         instruments_csv_for,
+        redis_key_counts,
         run_faust_backtest,
     )
+    from aion.agents.writers.base import TtlPolicy
     from aion.streams.instruments import InstrumentMaster
     from aion.streams.sample import sample_session_path
     from aion.streams.session_file import count_rows
     from aion.tables.analytics import AnalyticsConfig
     from aion.tables.chain import ChainParams
 
-    settings = _settings(args)
+    settings = _backtest_settings(_settings(args))
     path = args.file
     if path is None:
         with err.status("preparing the bundled sample session (first use generates it)..."):
@@ -287,10 +340,15 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     averages = _averages_for(args, settings)
     bundle = args.bundle
     try:
+        instruments = instruments_csv_for(path)  # checked before anything starts
+    except BacktestError as exc:
+        raise UserError(str(exc)) from None
+    redis_url, where = _results_redis(settings, args.keep)
+    try:
         if args.driver == "direct":
             from aion.agents.direct import run_direct
 
-            master = InstrumentMaster.from_csv(instruments_csv_for(path))
+            master = InstrumentMaster.from_csv(instruments)
             with progress_bar() as bar:
                 task = bar.add_task("direct driver", total=count_rows(path))
                 result = run_direct(path, master, partitions=settings.partitions,
@@ -299,7 +357,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                                     averages=averages,
                                     config=AnalyticsConfig.from_settings(settings.get),
                                     chain_params=ChainParams.from_mapping(
-                                        settings.get("chain", None)))
+                                        settings.get("chain", None)),
+                                    redis_url=redis_url,
+                                    ttl=TtlPolicy.parse(settings.get("mirror.ttl", "none")))
             summary = BacktestSummary(
                 driver="direct", ticks=result.packets, instruments=len(result.states),
                 bars=len(result.bars), buckets=len(result.buckets),
@@ -307,10 +367,16 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 wall_seconds=result.seconds,
                 stages=[StageRate("direct driver (decode + apply)", result.packets,
                                   result.seconds)],
-                coverage=analytics_coverage(result.analytics, result.chain_snapshots),
+                coverage=analytics_coverage(result.records), outputs=result.outputs(),
             )
+            if redis_url:
+                summary.stages.append(StageRate("direct driver Redis writes", result.packets,
+                                                result.redis_seconds))
+                summary.redis_keys = redis_key_counts(redis_url)
         else:
             started = time_module.monotonic()
+            if redis_url:
+                settings = settings.with_overrides(redis_url=redis_url)
             with infra.infrastructure(settings) as running, progress_bar() as bar:
                 summary = asyncio.run(run_faust_backtest(
                     settings, running, path, bundle_packets=bundle, workers=args.workers,
@@ -319,6 +385,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     except BacktestError as exc:
         raise UserError(str(exc)) from None
     _print_summary(summary)
+    console.print(where)
     return 0
 
 
@@ -352,7 +419,8 @@ def cmd_instruments(args: argparse.Namespace) -> int:
     names = TopicNames(settings.topic_prefix)
 
     async def run() -> int:
-        await ensure_topics(bootstrap, names, settings.partitions)
+        await ensure_topics(bootstrap, names, settings.partitions,
+                            outputs=_output_topics(names))
         return await publish_instruments(bootstrap, names.instruments, master)
 
     sent = asyncio.run(run())
@@ -407,7 +475,8 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 
     async def run() -> tuple[int, int]:
         hashes = await write_averages_redis(url, KeyLayout.load(), averages)
-        await ensure_topics(bootstrap, names, settings.partitions)
+        await ensure_topics(bootstrap, names, settings.partitions,
+                            outputs=_output_topics(names))
         return hashes, await publish_averages(bootstrap, names.volume_averages, averages)
 
     hashes, sent = asyncio.run(run())
@@ -475,7 +544,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Replay a session file (default: the bundled sample) at max "
                        "speed through the full topology on the embedded broker and Redis (unless "
                        "configured), wait until every stage has consumer lag 0, print a summary "
-                       "and shut everything down. --driver direct runs in-process without Kafka.")
+                       "and say where the results are. --driver direct runs in-process without "
+                       "Kafka and writes the same Redis keys.")
     p.add_argument("file", nargs="?", type=_existing_file,
                    help="session .parquet (default: the bundled sample)")
     p.add_argument("--driver", choices=["faust", "direct"], default="faust")
@@ -485,6 +555,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--daily", type=_existing_file, default=None,
                    help="daily OHLCV history for volume averages (default for the sample: "
                    "its bundled 60-day history; otherwise none, so no volume ratios)")
+    p.add_argument("--keep", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep the results in a Redis that outlives the command (default): "
+                   "AION_REDIS_URL, else the `aion infra` Redis (started if needed; `aion "
+                   "infra down` stops it). Keys do not expire unless AION_MIRROR__TTL=layout."
+                   " --no-keep: a throwaway Redis (faust driver) or none (direct driver)")
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("instruments", help="instrument master: publish or look up",

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from aion.tables import profile_payloads as pp
+from aion.agents.writers import profile_payloads as pp
 from aion.tables.profile import VolumeProfile, _peaks, _value_area
 from aion.tables.timeutil import ist_day, ist_wall_ns
 

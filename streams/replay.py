@@ -158,7 +158,7 @@ def make_producer(bootstrap: str, linger_ms: int = 5) -> AIOKafkaProducer:
     """A producer fit for the embedded broker and for Kafka alike.
 
     Tansu rejects InitProducerId, so idempotence and transactions stay off; the
-    consumer side is idempotent instead (DESIGN.md, "Exactly the events, once").
+    consumer side is idempotent instead (docs/architecture.md, "Exactly the events, once").
 
     Args:
         bootstrap: Broker address.

@@ -1,4 +1,4 @@
-"""Topic names and their creation (DESIGN.md, "Topics and the raw-tick format").
+"""Topic names and their creation (docs/architecture.md, "Topology").
 
 Every topic name carries the configured prefix so backtests can run under a private
 prefix and delete everything they created afterwards, changelogs included.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -33,26 +34,6 @@ class TopicNames:
         return f"{self.prefix}aion.ticks.raw"
 
     @property
-    def bars_1m(self) -> str:
-        """Closed 1-minute bars, one JSON record per message, keyed by symbol."""
-        return f"{self.prefix}aion.bars.1m"
-
-    @property
-    def volume_buckets(self) -> str:
-        """Closed volume buckets (1, 5, 10, 15, 30, 60 minutes), keyed by symbol."""
-        return f"{self.prefix}aion.volume.buckets"
-
-    @property
-    def sessions(self) -> str:
-        """Per bundle, the session snapshots (hash + open buckets) of the instruments it touched."""
-        return f"{self.prefix}aion.sessions"
-
-    @property
-    def analytics(self) -> str:
-        """Per bundle, indicator, volume-ratio and volume-profile snapshots of its instruments."""
-        return f"{self.prefix}aion.analytics"
-
-    @property
     def chain_inputs(self) -> str:
         """Per bundle and underlying, the option/spot quotes it touched (before the group-by)."""
         return f"{self.prefix}aion.chain.inputs"
@@ -72,56 +53,38 @@ class TopicNames:
         return f"{self.chain_agent}-{self.chain_inputs}-chain-by-underlying-repartition"
 
     @property
-    def chain(self) -> str:
-        """Option-chain snapshots with every option's Greeks, keyed by underlying."""
-        return f"{self.prefix}aion.chain"
-
-    @property
     def volume_averages(self) -> str:
         """Daily volume averages per symbol (compacted), from ``aion baselines build``."""
         return f"{self.prefix}aion.volume.averages"
 
     @property
-    def deadletter(self) -> str:
-        """Rejected packets with their reason and source position."""
-        return f"{self.prefix}aion.deadletter"
-
-    @property
     def instruments(self) -> str:
-        """The instrument master (compacted), read as a Faust GlobalTable."""
+        """The instrument master (compacted), held whole by every worker (not a GlobalTable)."""
         return f"{self.prefix}aion.instruments"
-
-    @property
-    def alerts(self) -> str:
-        """Pattern alerts."""
-        return f"{self.prefix}aion.alerts"
-
-    @property
-    def validations(self) -> str:
-        """Forward-validation results."""
-        return f"{self.prefix}aion.validations"
 
     def app_id(self, base: str) -> str:
         """Faust app id under this prefix (changelog topics are named after it)."""
         return f"{self.prefix}{base}"
 
+    def topic(self, name: str) -> str:
+        """Any topic under this prefix (outputs: ``aion.agents.outputs`` names them)."""
+        return f"{self.prefix}{name}"
+
     def source_topics(self) -> list[str]:
-        """Topics created up front with the tick partition count."""
-        return [
-            self.ticks_raw,
-            self.bars_1m,
-            self.volume_buckets,
-            self.deadletter,
-            self.analytics,
-            self.chain_inputs,
-            self.chain,
-            self.alerts,
-            self.validations,
-        ]
+        """The engine's own topics created up front with the tick partition count.
+
+        The output topics are added by the caller from the output registry
+        (``aion.agents.outputs.OUTPUTS.topics``): this package does not know them.
+        """
+        return [self.ticks_raw, self.chain_inputs]
 
 
 async def ensure_topics(
-    bootstrap: str, names: TopicNames, partitions: int, replicas: int = 1
+    bootstrap: str,
+    names: TopicNames,
+    partitions: int,
+    replicas: int = 1,
+    outputs: Iterable[str] = (),
 ) -> None:
     """Create the engine's topics if missing (existing ones are left as they are).
 
@@ -133,13 +96,15 @@ async def ensure_topics(
         names: Topic names.
         partitions: Partition count of the tick topic and everything keyed alongside it.
         replicas: Replication factor.
+        outputs: Output topics (from the output registry), created like the source topics.
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(t, partitions, replicas) for t in names.source_topics() if t not in existing
+            NewTopic(t, partitions, replicas)
+            for t in [*names.source_topics(), *outputs] if t not in existing
         ]
         for compacted in (names.instruments, names.volume_averages):
             if compacted not in existing:

@@ -1,8 +1,8 @@
 """Per-instrument analytics fused into the tick agent: indicators, VWAP, profile, volume ratio.
 
 They share the instrument key with the volume and bar state, so they live in the same
-table value and are updated inside the same bundle (DESIGN.md, "Fuse per-instrument
-stages into one agent where they share a key"):
+table value and are updated inside the same bundle (docs/architecture.md, "Throughput":
+stages that share the instrument key are fused into the ticks agent):
 
 * **Indicators** update on every closed 1-minute bar (``tables.indicators``).
 * **Session VWAP** accumulates ``price x incremental volume`` of every accepted tick, so
@@ -12,9 +12,9 @@ stages into one agent where they share a key"):
 * **Volume ratio**: every closed volume bucket is compared with the time-aware baseline
   (``tables.volume_baseline``) of the symbol's ``avg_volume_20d``. The ratio is
   regime-free; the VIX-adjusted threshold is ``expected x regime multiplier`` and is
-  computed where the regime is known (the INDIA VIX instrument publishes its regime here,
-  as ``vix_regime``): joining it into other partitions at processing time would make the
-  result depend on scheduling.
+  computed where the regime is known (the INDIA VIX instrument's analytics publish its
+  regime as a ``VixRegimeUpdate`` record, Redis indicator ``vix_regime``): joining it into
+  other partitions at processing time would make the result depend on scheduling.
 
 Everything is a pure function of the ticks and the instrument's reference data.
 """
@@ -22,6 +22,7 @@ Everything is a pure function of the ticks and the instrument's reference data.
 from __future__ import annotations
 
 import base64
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +30,15 @@ import numpy as np
 
 from aion.tables.bars import Bar
 from aion.tables.indicators import IndicatorParams, IndicatorSet
-from aion.tables.profile import ProfileParams, VolumeProfile, row_index
-from aion.tables.profile_payloads import snapshot_doc
+from aion.tables.profile import ProfileParams, ProfileSnapshot, VolumeProfile, row_index
+from aion.tables.records import (
+    IndicatorUpdate,
+    ProfileUpdate,
+    Record,
+    VixRegimeUpdate,
+    VolumeRatio,
+    VwapUpdate,
+)
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, day_to_iso, ist_day, minute_of_day_ist
 from aion.tables.volume import BucketRecord
 from aion.tables.volume_baseline import (
@@ -49,11 +57,15 @@ class InstrumentInfo:
         tick_size: Price step (0 for indices: no profile).
         avg_volume_20d: Daily average volume, None when unknown (no ratio).
         is_vix: Whether this is INDIA VIX (its last price drives the regime).
+        symbol: ``EXCHANGE:TRADINGSYMBOL`` (records carry it: Redis keys use it).
+        tradingsymbol: The symbol without exchange (the reference's bucket keys).
     """
 
     tick_size: float = 0.0
     avg_volume_20d: float | None = None
     is_vix: bool = False
+    symbol: str = ""
+    tradingsymbol: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,6 +184,7 @@ def _b64(data: bytes) -> str:
 def update(
     an: Analytics,
     info: InstrumentInfo,
+    token: int,
     config: AnalyticsConfig,
     prices: np.ndarray,
     incs: np.ndarray,
@@ -180,12 +193,13 @@ def update(
     buckets: list[BucketRecord],
     *,
     flush: bool = False,
-) -> dict[str, Any] | None:
+) -> list[Record]:
     """Apply one bundle's accepted ticks and closed bars/buckets of one instrument.
 
     Args:
         an: The analytics state, updated in place.
         info: The instrument's reference data.
+        token: The instrument's token.
         config: Parameters.
         prices: Prices of the accepted ticks, in order.
         incs: Their incremental volumes.
@@ -195,11 +209,21 @@ def update(
         flush: End of stream: publish the profile even if not due.
 
     Returns:
-        A JSON-safe snapshot of what changed (indicators after a closed bar, the profile
-        when due, volume ratios of closed buckets, a VIX regime change), or None.
+        What changed, as records in a fixed order: VWAP (after ticks), VIX regime (the
+        VIX instrument), indicators (after a closed bar), volume ratios (closed
+        buckets), profile (when due).
     """
-    doc: dict[str, Any] = {}
+    out: list[Record] = []
     n = len(prices)
+    prof = an.profile
+    if n:
+        last_ns: int | None = int(event_ns[-1])
+    elif bars:
+        last_ns = bars[-1].last_ts_ns
+    else:
+        last_ns = prof.last_ts_ns if prof is not None and not prof.empty else None
+    ts_ns = last_ns if last_ns is not None else 0
+    symbol = info.symbol
     if n:
         days = ist_day(event_ns)
         last_day = int(days[-1])
@@ -212,10 +236,11 @@ def update(
         an.vwap_pv += float(np.dot(p_day, v_day.astype(np.float64)))
         an.vwap_volume += int(v_day.sum())
         if an.vwap_volume > 0:
-            doc["vwap"] = an.vwap_pv / an.vwap_volume
+            out.append(VwapUpdate(token=token, symbol=symbol, ts_ns=ts_ns,
+                                  vwap=an.vwap_pv / an.vwap_volume))
         if info.tick_size > 0:
             if an.profile is None:
-                an.profile = VolumeProfile(info.tick_size, config.profile)
+                an.profile = prof = VolumeProfile(info.tick_size, config.profile)
             an.profile.update_many(prices, incs, event_ns, days)
             traded = prices[incs > 0]
             if len(traded):
@@ -224,54 +249,71 @@ def update(
                 an.dirty_lo = lo if an.dirty_lo < 0 else min(an.dirty_lo, lo)
                 an.dirty_hi = max(an.dirty_hi, hi)
         if info.is_vix:
-            an.vix = an.vix or VixRegime()
-            vp = config.baseline.params.vix
-            for p, t in zip(prices.tolist(), event_ns.tolist(), strict=True):
-                change = an.vix.update(p, t, vp)
-                if change is not None:
-                    doc.setdefault("vix_changes", []).append({
-                        "previous": change.previous.value if change.previous else None,
-                        "regime": change.current.value, "vix": change.vix,
-                        "event_ns": change.event_ns, "multiplier": change.multiplier})
-            if an.vix.regime is not None:
-                doc["vix_regime"] = {"regime": an.vix.regime.value, "vix": an.vix.last_vix,
-                                     "multiplier": an.vix.multiplier(vp)}
+            out.extend(_vix(an, token, symbol, ts_ns, prices, event_ns, config))
     for bar in bars:
         if an.indicators is None:
             an.indicators = IndicatorSet(config.indicators)
         an.indicators.update_bar(bar.open, bar.high, bar.low, bar.close, float(bar.volume))
         an.bars += 1
-    if bars:
-        doc["indicators"] = an.indicators.values()
-        doc["bar_start_ns"] = bars[-1].start_ns
-    ratios = []
+    if bars and an.indicators is not None:
+        out.append(IndicatorUpdate(token=token, symbol=symbol, ts_ns=ts_ns,
+                                   bar_start_ns=bars[-1].start_ns,
+                                   values=an.indicators.values()))
     for b in buckets:
         minute = int(minute_of_day_ist(b.start_ns)) - SESSION_OPEN_MINUTE
         r = config.baseline.ratio(b.volume, info.avg_volume_20d, minute, b.resolution)
-        ratios.append({"resolution": b.resolution, "start_ns": b.start_ns,
-                       "volume": b.volume, "expected": r.expected or None,
-                       "volume_ratio": r.ratio, "capped": r.capped, "reason": r.reason})
-    if ratios:
-        doc["volume_ratios"] = ratios
-    prof = an.profile
-    if n:
-        last_ns: int | None = int(event_ns[-1])
-    elif bars:
-        last_ns = bars[-1].last_ts_ns
-    else:
-        last_ns = prof.last_ts_ns if prof is not None and not prof.empty else None
+        out.append(VolumeRatio(token=token, symbol=symbol, tradingsymbol=info.tradingsymbol,
+                               ts_ns=ts_ns, resolution=b.resolution, start_ns=b.start_ns,
+                               volume=b.volume, expected=r.expected or None,
+                               volume_ratio=r.ratio, capped=r.capped, reason=r.reason or ""))
     if prof is not None and last_ns is not None and (
             prof.due(last_ns) or (flush and not prof.empty)):
         snap = prof.publish(last_ns)
         if snap is not None:
-            # Unformatted: the mirror builds the Redis payloads (profile_payloads).
-            doc["profile"] = {"date": snap_date(snap), "snapshot": snapshot_doc(snap),
-                              "dirty": [an.dirty_lo, an.dirty_hi]}
+            # Unformatted: the mirror's writer builds the Redis payloads.
+            out.append(profile_record(snap, token, symbol, an.dirty_lo, an.dirty_hi))
             an.dirty_lo = an.dirty_hi = -1
-    if not doc:
-        return None
-    doc["ts_ns"] = last_ns if last_ns is not None else 0
-    return doc
+    return out
+
+
+def _vix(an: Analytics, token: int, symbol: str, ts_ns: int, prices: np.ndarray,
+         event_ns: np.ndarray, config: AnalyticsConfig) -> list[Record]:
+    """Feed the VIX ticks to the regime; the regime after the bundle, if known."""
+    an.vix = an.vix or VixRegime()
+    vp = config.baseline.params.vix
+    last_change = None
+    for p, t in zip(prices.tolist(), event_ns.tolist(), strict=True):
+        change = an.vix.update(p, t, vp)
+        if change is not None:
+            last_change = change
+    if an.vix.regime is None:
+        return []
+    return [VixRegimeUpdate(
+        token=token, symbol=symbol, ts_ns=ts_ns, regime=an.vix.regime.value,
+        vix=an.vix.last_vix, multiplier=an.vix.multiplier(vp),
+        previous=None if last_change is None or last_change.previous is None
+        else last_change.previous.value,
+        changed_ns=None if last_change is None else last_change.event_ns)]
+
+
+def profile_record(snap: ProfileSnapshot, token: int, symbol: str, dirty_lo: int,
+                   dirty_hi: int) -> ProfileUpdate:
+    """A published profile snapshot as its record.
+
+    Args:
+        snap: The snapshot.
+        token: The instrument's token.
+        symbol: Its symbol.
+        dirty_lo: Lowest row that gained volume since the previous publish (-1: none).
+        dirty_hi: Highest such row.
+
+    Returns:
+        The record (volumes as a list).
+    """
+    fields = {f.name: getattr(snap, f.name) for f in dataclasses.fields(snap)}
+    fields["volumes"] = snap.volumes.tolist()
+    return ProfileUpdate(token=token, symbol=symbol, date=snap_date(snap),
+                         dirty_lo=dirty_lo, dirty_hi=dirty_hi, **fields)
 
 
 def snap_date(snap: Any) -> str | None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aion.tables.records import BarClosed
 from aion.tables.timeutil import NS_PER_MIN, NS_PER_MS, iso_ist
 
 # apply_bar_tick outcomes.
@@ -85,8 +86,19 @@ class Bar:
         """Exclusive end of the bar in epoch nanoseconds."""
         return self.start_ns + NS_PER_MIN
 
+    def to_record(self, symbol: str | None) -> BarClosed:
+        """The closed bar as its output record.
+
+        Args:
+            symbol: ``EXCHANGE:TRADINGSYMBOL`` (None when the master does not list it).
+
+        Returns:
+            The record (the fields of :meth:`to_dict` plus the symbol).
+        """
+        return BarClosed(symbol=symbol, **self.to_dict())
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict for the ``aion.bars.1m`` topic.
+        """JSON-safe dict: the fields of the ``BarClosed`` record except the symbol.
 
         Returns:
             The bar's fields with times as epoch ms and the start as ISO (+05:30).

@@ -5,9 +5,9 @@ stock and its contracts hash to different partitions of ``aion.ticks.raw``. Reco
 different partitions reach the chain in an order that depends on scheduling, so the chain
 does not apply them in arrival order. It applies them in **chain-time order**:
 
-* every :class:`ChainInput` carries ``clock_ns``, the receive time of the last packet
-  of its source bundle, which never decreases within a partition, and the list of
-  source partitions that feed this underlying (from the instrument master);
+* every :class:`ChainInput` carries ``clock_ns``, the latest receive time in its source
+  bundle (a partition's clock is kept at the largest seen, so it never moves back), and
+  the list of source partitions that feed this underlying (from the instrument master);
 * the chain's watermark is the smallest latest clock over those partitions; records
   strictly below it are applied sorted by ``(clock_ns, partition, offset)``, later ones
   wait (no partition can still send anything below it);
@@ -37,6 +37,7 @@ import numpy as np
 from aion.tables.expiry import CalendarRangeError, TradingCalendar
 from aion.tables.greeks import DEFAULT_DAYS_PER_YEAR as DAYS_PER_YEAR
 from aion.tables.greeks import Reason, chain_greeks
+from aion.tables.records import ChainSnapshot, OptionRow
 from aion.tables.timeutil import NS_PER_MIN
 
 FORMAT_VERSION = 1
@@ -95,8 +96,7 @@ class ChainInput:
         underlying: Underlying symbol (``NSE:NIFTY 50``).
         partition: Source partition of the bundle.
         offset: Source offset of the bundle.
-        clock_ns: Receive time of the bundle's last packet (``CLOCK_END`` at end of
-            stream).
+        clock_ns: Latest receive time in the bundle (``CLOCK_END`` at end of stream).
         sources: Every source partition that feeds this underlying.
         quotes: Members touched by the bundle, their latest state.
     """
@@ -245,7 +245,7 @@ def offer(
     item: ChainInput,
     params: ChainParams,
     calendar: TradingCalendar,
-) -> list[dict[str, Any]]:
+) -> list[ChainSnapshot]:
     """Receive one input; apply everything the watermark now allows.
 
     Args:
@@ -271,7 +271,7 @@ def offer(
         return []
     ready = sorted(due, key=lambda p: (p.clock_ns, p.partition, p.offset))
     state.pending = [p for p in state.pending if not (p.clock_ns < w or w == CLOCK_END)]
-    out: list[dict[str, Any]] = []
+    out: list[ChainSnapshot] = []
     for p in ready:
         if p.clock_ns == CLOCK_END:
             continue
@@ -355,7 +355,7 @@ def _num(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def snapshot(state: ChainState, params: ChainParams, *, final: bool = False) -> dict[str, Any]:
+def snapshot(state: ChainState, params: ChainParams, *, final: bool = False) -> ChainSnapshot:
     """The chain view: spot, ATM, straddle, IV, skew, PCR and every option.
 
     ATM, straddle, IV and skew use the nearest expiry (the earliest expiry among the
@@ -369,35 +369,22 @@ def snapshot(state: ChainState, params: ChainParams, *, final: bool = False) -> 
         final: Whether this is the end-of-stream snapshot.
 
     Returns:
-        JSON-safe dict.
+        The snapshot record.
     """
     spot = spot_quote(state)
     options = sorted((q for q in state.quotes.values() if q.kind in (KIND_CE, KIND_PE)),
                      key=lambda q: (q.expiry, q.strike, q.kind))
-    doc: dict[str, Any] = {
-        "underlying": state.underlying, "clock_ns": state.clock_ns, "final": final,
-        "spot": spot.price if spot else None, "options_seen": len(options),
-    }
     ce_oi = sum(q.oi for q in options if q.kind == KIND_CE)
     pe_oi = sum(q.oi for q in options if q.kind == KIND_PE)
-    doc["pcr_oi"] = pe_oi / ce_oi if ce_oi > 0 else None
     near = options[0].expiry if options else None
     chain = [q for q in options if q.expiry == near]
     strikes = sorted({q.strike for q in chain})
     by = {(q.strike, q.kind): q for q in chain}
     atm = min(strikes, key=lambda k: (abs(k - spot.price), k)) if strikes and spot else None
-    doc["expiry"] = near
-    doc["atm_strike"] = atm
     ce, pe = by.get((atm, KIND_CE)), by.get((atm, KIND_PE))
-    doc["atm_straddle_premium"] = ce.price + pe.price if ce and pe else None
-    doc["straddle_volume"] = {
-        _fmt(k): sum(by[(k, t)].volume for t in (KIND_CE, KIND_PE) if (k, t) in by)
-        for k in strikes
-    }
     ivs = [state.greeks[q.token][0] for q in (ce, pe)
            if q is not None and q.token in state.greeks and state.greeks[q.token][0] is not None]
-    doc["atm_iv"] = sum(ivs) / len(ivs) if ivs else None
-    doc["skew"] = None
+    skew = None
     if atm is not None:
         i = strikes.index(atm)
         lo, hi = i - params.skew_steps, i + params.skew_steps
@@ -406,16 +393,24 @@ def snapshot(state: ChainState, params: ChainParams, *, final: bool = False) -> 
             piv = state.greeks.get(put.token, [None])[0] if put else None
             civ = state.greeks.get(call.token, [None])[0] if call else None
             if piv is not None and civ is not None:
-                doc["skew"] = piv - civ
-    doc["options"] = [
-        {"symbol": q.symbol, "token": q.token, "type": q.kind, "strike": q.strike,
-         "expiry": q.expiry, "price": q.price, "oi": q.oi, "volume": q.volume,
-         "event_ns": q.event_ns,
-         **dict(zip((*GREEK_FIELDS, "reason"), state.greeks.get(q.token, [None] * 6 + [""]),
-                    strict=True))}
+                skew = piv - civ
+    rows = tuple(
+        OptionRow(symbol=q.symbol, token=q.token, type=q.kind, strike=q.strike,
+                  expiry=q.expiry, price=q.price, oi=q.oi, volume=q.volume,
+                  event_ns=q.event_ns,
+                  **dict(zip((*GREEK_FIELDS, "reason"),
+                             state.greeks.get(q.token, [None] * 6 + [""]), strict=True)))
         for q in options
-    ]
-    return doc
+    )
+    return ChainSnapshot(
+        underlying=state.underlying, clock_ns=state.clock_ns, final=final,
+        spot=spot.price if spot else None, options_seen=len(options),
+        pcr_oi=pe_oi / ce_oi if ce_oi > 0 else None, expiry=near, atm_strike=atm,
+        atm_straddle_premium=ce.price + pe.price if ce and pe else None,
+        straddle_volume={
+            _fmt(k): sum(by[(k, t)].volume for t in (KIND_CE, KIND_PE) if (k, t) in by)
+            for k in strikes},
+        atm_iv=sum(ivs) / len(ivs) if ivs else None, skew=skew, options=rows)
 
 
 def _fmt(strike: float) -> str:

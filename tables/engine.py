@@ -1,8 +1,10 @@
 """Bundle-level application: one decoded bundle in, touched states and outputs out.
 
-Both drivers call :func:`apply_bundle`: the Faust agent (state from a changelog-backed
-table) and the direct in-process driver (state in a dict). That is what makes their
-results identical. Pure: the caller supplies state lookup and the known-token test.
+Both drivers call :func:`apply_bundle` (and :func:`flush_states` for the end-of-stream
+marker) through the same ``agents.processor.BundleProcessor``: the Faust agent (state
+from a changelog-backed table) and the direct in-process driver (state in a dict). That
+is what makes their results identical. Pure: the caller supplies state lookup and the
+known-token test.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from aion.tables.instrument_state import (
     InstrumentState,
     advance_watermark,
     apply_ticks,
+    session_snapshot,
 )
+from aion.tables.records import Record
 from aion.tables.timeutil import event_time_ns
 from aion.tables.volume import BucketRecord
 
@@ -54,7 +58,10 @@ class BundleOutcome:
         rejects: Packets for the dead-letter topic.
         applied: Ticks accepted.
         duplicates: Ticks skipped as already applied (redelivery after a crash).
-        analytics: Per token, what its analytics published (``analytics.update``).
+        records: Every output record of the bundle in a fixed order (per instrument in
+            token order: its bars, buckets, analytics; then the session snapshots of
+            the touched instruments). Dead letters are built by the caller, which holds
+            the raw packets.
         chain: Inputs for the option chains this partition feeds.
     """
 
@@ -64,7 +71,7 @@ class BundleOutcome:
     rejects: list[Reject] = field(default_factory=list)
     applied: int = 0
     duplicates: int = 0
-    analytics: dict[int, dict] = field(default_factory=dict)
+    records: list[Record] = field(default_factory=list)
     chain: list[ChainInput] = field(default_factory=list)
 
 
@@ -145,6 +152,8 @@ def apply_bundle(
         out.rejects.extend(Reject(int(i), token, reason) for i, reason in res.rejects)
         out.bars.extend(res.closed_bars)
         out.buckets.extend(res.closed_buckets)
+        info = context.info(token) if context is not None else None
+        _bar_records(out, info, res.closed_bars, res.closed_buckets)
         out.applied += res.applied
         out.duplicates += res.skipped_duplicates
         if res.applied or res.rejects:
@@ -152,6 +161,7 @@ def apply_bundle(
         if context is not None and res.applied:
             _analytics(out, context, state, res, rows, event_ns[group])
     out.rejects.sort(key=lambda r: r.index)
+    _session_records(out, context)
     if context is not None:
         clock = int(recv_ns.max())
         out.chain = _chain_inputs(out, context, partition, offset, clock)
@@ -173,10 +183,9 @@ def _analytics(out: BundleOutcome, ctx: EngineContext, state: InstrumentState,
         prices = np.empty(0)
         incs = np.empty(0, dtype=np.int64)
         times = np.empty(0, dtype=np.int64)
-    doc = an_mod.update(state.analytics, info, ctx.config, prices.astype(np.float64), incs,
-                        times, res.closed_bars, res.closed_buckets)
-    if doc is not None:
-        out.analytics[state.token] = doc
+    out.records.extend(an_mod.update(state.analytics, info, state.token, ctx.config,
+                                     prices.astype(np.float64), incs, times,
+                                     res.closed_bars, res.closed_buckets))
     member = ctx.chain_member(state.token)
     if member is not None and res.tick_incs is not None and ok.any():
         last = int(np.flatnonzero(ok)[-1])
@@ -185,6 +194,25 @@ def _analytics(out: BundleOutcome, ctx: EngineContext, state: InstrumentState,
             state.token, symbol, kind, strike, expiry, int(ev[last]),
             float(rows["last_price"][last]), int(rows["oi"][last]),
             int(state.volume.cumulative)),)))
+
+
+def _bar_records(out: BundleOutcome, info: InstrumentInfo | None, bars: list[Bar],
+                 buckets: list[BucketRecord]) -> None:
+    """Closed bars and buckets as records (symbols None when the context lacks them)."""
+    symbol = info.symbol if info is not None and info.symbol else None
+    tsym = info.tradingsymbol if info is not None and info.tradingsymbol else None
+    out.records.extend(b.to_record(symbol) for b in bars)
+    out.records.extend(b.to_record(symbol, tsym) for b in buckets)
+
+
+def _session_records(out: BundleOutcome, context: EngineContext | None) -> None:
+    """A session snapshot of every touched instrument the context names."""
+    if context is None:
+        return
+    for token, state in out.touched.items():
+        info = context.info(token)
+        if info is not None and info.symbol:
+            out.records.append(session_snapshot(state, info.symbol, info.tradingsymbol))
 
 
 def _chain_inputs(out: BundleOutcome, ctx: EngineContext, partition: int, offset: int,
@@ -226,19 +254,21 @@ def flush_states(
     for token in sorted(states):
         state = states[token]
         res = advance_watermark(state, t_ns)
+        info = context.info(token) if context is not None else None
         if res.closed_bars or res.closed_buckets:
             out.touched[token] = state
             out.bars.extend(res.closed_bars)
             out.buckets.extend(res.closed_buckets)
-        if context is not None and state.analytics is not None:
-            info = context.info(token)
-            if info is not None:
-                doc = an_mod.update(state.analytics, info, context.config, np.empty(0),
-                                    np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64),
-                                    res.closed_bars, res.closed_buckets, flush=True)
-                if doc is not None:
-                    out.touched[token] = state
-                    out.analytics[token] = doc
+            _bar_records(out, info, res.closed_bars, res.closed_buckets)
+        if context is not None and state.analytics is not None and info is not None:
+            records = an_mod.update(state.analytics, info, token, context.config,
+                                    np.empty(0), np.empty(0, dtype=np.int64),
+                                    np.empty(0, dtype=np.int64), res.closed_bars,
+                                    res.closed_buckets, flush=True)
+            if records:
+                out.touched[token] = state
+                out.records.extend(records)
+    _session_records(out, context)
     if context is not None:
         out.chain = [ChainInput(u, partition, offset, CLOCK_END, context.chain_sources[u])
                      for u in context.fed_by(partition)]

@@ -1,8 +1,9 @@
-"""Fused per-instrument state: idempotency guard, volume, buckets and 1-minute bars.
+"""Fused per-instrument state: idempotency guard, volume, buckets, 1-minute bars, analytics.
 
 One :class:`InstrumentState` per instrument token is the value of a changelog-backed
-Faust table. The agent decodes a bundle, slices it per token and calls
-:func:`apply_ticks` once per touched token, then writes the key once (DESIGN.md
+Faust table. The engine (``tables.engine.apply_bundle``) slices a decoded bundle per token
+and calls :func:`apply_ticks` once per touched token (then the analytics of
+``tables.analytics``); the agent writes each touched key once (docs/architecture.md,
 "Throughput").
 
 Per tick, in arrival order:
@@ -18,10 +19,11 @@ Per tick, in arrival order:
    (``bars.apply_bar_tick``); closed bars fold into the buckets.
 
 Duplicates are deliberately *not* counted in the state: the state must be byte-for-byte
-the same whether or not a crash caused redelivery (DESIGN.md: a replay killed with
-``kill -9`` and restarted ends with exactly the state of an uninterrupted run). Likewise
-nothing in the state depends on how ticks were cut into bundles, except the last source
-position itself.
+the same whether or not a crash caused redelivery (docs/architecture.md, "Exactly the
+events, once": a replay killed with ``kill -9`` and restarted ends with exactly the state
+of an uninterrupted run). Likewise nothing in the volume, bucket and bar state depends on
+how ticks were cut into bundles, except the last source position itself; the analytics
+part does (the volume profile's publish points are checked once per bundle).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from aion.tables.bars import (
 )
 from aion.tables.bars import advance_watermark as _bars_advance_watermark
 from aion.tables.position import first_new
+from aion.tables.records import SessionSnapshot
 from aion.tables.timeutil import (
     IST_OFFSET_NS,
     KIND_FULL,
@@ -119,6 +122,9 @@ class InstrumentState:
         ticks_applied: Accepted ticks (lifetime).
         late_ticks: Accepted ticks that were late for their bar (lifetime).
         rejects: Rejected ticks by reason (lifetime).
+        analytics: Indicators, VWAP, volume profile and VIX regime
+            (``tables.analytics.Analytics``; None until the first accepted tick of an
+            instrument the engine context describes).
     """
 
     token: int
@@ -745,6 +751,21 @@ def open_buckets(state: InstrumentState) -> list[BucketRecord]:
         else (ob.start_ns, ob.volume, ob.tick_count, ob.first_ts_ns, ob.last_ts_ns, ob.close)
     )
     return current_buckets(state.buckets, state.token, minute)
+
+
+def session_snapshot(state: InstrumentState, symbol: str, tradingsymbol: str) -> SessionSnapshot:
+    """The instrument's session snapshot record (the ``session:...`` hash fields).
+
+    Args:
+        state: The instrument's state.
+        symbol: ``EXCHANGE:TRADINGSYMBOL``.
+        tradingsymbol: The symbol without exchange.
+
+    Returns:
+        The record.
+    """
+    return SessionSnapshot(token=state.token, symbol=symbol, tradingsymbol=tradingsymbol,
+                           **session_hash(state.volume))
 
 
 def session_fields(state: InstrumentState) -> dict[str, Any]:

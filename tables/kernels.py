@@ -1,6 +1,6 @@
 """Compiled per-tick loop of ``instrument_state.apply_ticks`` (numba, plain arrays).
 
-:func:`apply_kernel` is the loop of ``instrument_state._apply_ticks_python`` (precheck,
+:func:`apply_kernel` is the loop of ``instrument_state._run_python`` (precheck,
 ``volume.volume_step``, ``bars.apply_bar_tick``, ``volume.fold_minute`` /
 ``roll_to`` / ``close_all``) fused into one ``@njit`` function over numpy arrays. It
 follows those functions rule for rule and operation for operation (same comparisons,

@@ -1,4 +1,4 @@
-"""Source positions and the idempotency guard (DESIGN.md "Exactly the events, once").
+"""Source positions and the idempotency guard (docs/architecture.md, "Exactly the events, once").
 
 A raw packet's source position is ``(partition, offset, index in bundle)``. Within one
 partition positions are totally ordered by ``(offset, index)``; across partitions they

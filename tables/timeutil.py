@@ -66,7 +66,7 @@ def event_time_ns(
 
     A full-mode packet (184 bytes) with a non-zero exchange timestamp is timed by the
     exchange; every other packet (LTP, quote, index, or full without a timestamp) by
-    its ingest receive stamp, as DESIGN.md "Time" prescribes.
+    its ingest receive stamp (docs/architecture.md, "Time").
 
     Args:
         kind: Packet lengths (Kite mode), one per packet.

@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from aion.tables.records import BucketClosed
 from aion.tables.timeutil import (
     BUCKET_RESOLUTIONS,
     NS_PER_MS,
@@ -250,6 +251,18 @@ class BucketRecord:
     def bucket_id(self) -> str:
         """Deterministic id ``token:resolution:start_ms`` (re-emits overwrite downstream)."""
         return f"{self.token}:{self.resolution}:{self.start_ns // NS_PER_MS}"
+
+    def to_record(self, symbol: str | None, tradingsymbol: str | None) -> BucketClosed:
+        """The closed bucket as its output record.
+
+        Args:
+            symbol: ``EXCHANGE:TRADINGSYMBOL`` (None when the master does not list it).
+            tradingsymbol: The symbol without exchange (None likewise).
+
+        Returns:
+            The record (the fields of :meth:`to_dict` plus the symbols).
+        """
+        return BucketClosed(symbol=symbol, tradingsymbol=tradingsymbol, **self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict with the reference's bucket hash fields plus identity.

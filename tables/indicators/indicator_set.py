@@ -12,7 +12,9 @@ Bar indicators update on each *closed* bar (:meth:`IndicatorSet.update_bar`) and
 over the continuous bar series (a new day does not restart them, as TA-Lib over a
 concatenated series). The session VWAP updates on each tick
 (:meth:`IndicatorSet.update_tick`) and restarts on :meth:`IndicatorSet.reset_session`,
-which the caller invokes on a new trading date (no clock here).
+which the caller invokes on a new trading date (no clock here). The engine does not use
+this tick path: ``tables.analytics`` keeps the session VWAP itself and publishes it as a
+``VwapUpdate`` record, so the engine's ``values()`` never holds ``vwap``.
 """
 
 from __future__ import annotations

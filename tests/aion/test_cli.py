@@ -256,10 +256,20 @@ def _alive(pid: int) -> bool:
 # --- backtest (direct) and instruments lookup ---------------------------------------------
 
 
-def test_backtest_direct_counts_every_tick(session: Path, no_broker: Path,
+def test_backtest_direct_counts_every_tick(session: Path, no_broker: Path, redis_flushed: str,
+                                           monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("AION_REDIS_URL", redis_flushed)
     code, out, err = run_cli(["backtest", "--driver", "direct", str(session)], capsys)
     assert code == 0, err
+    # The direct driver writes the results, without expiry, and says where they are.
+    assert f"results in {redis_flushed}" in out
+    import redis
+
+    client = redis.Redis.from_url(redis_flushed, decode_responses=True)
+    sessions = list(client.scan_iter("session:*"))
+    assert sessions and client.ttl(sessions[0]) == -1
+    client.close()
     rows = count_rows(session)
     instruments = len(InstrumentMaster.from_csv(session.with_suffix(".instruments.csv")))
     assert "direct driver" in out
@@ -360,3 +370,37 @@ def test_baselines_build_bad_file_is_one_error_line(
     bad.write_text("date,symbol,open,high,low,close\n2025-01-01,X,1,1,1,1\n")
     code, _, err = run_cli(["baselines", "build", str(bad), "--json-only"], capsys)
     assert_one_error_line(code, err, mentions="volume")
+
+
+def test_backtest_results_outlive_the_command(session: Path, no_broker: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """With nothing configured, the results go to a started `aion infra` Redis that stays."""
+    import redis
+
+    from aion import infra
+    from aion.config import Settings
+
+    settings = Settings.load()
+    try:
+        code, out, err = run_cli(["backtest", "--driver", "direct", str(session)], capsys)
+        assert code == 0, err
+        running = infra.infra_status(settings)
+        assert running is not None, "the backtest did not leave its Redis running"
+        assert f"results in {running.redis_url}" in out and "aion infra down" in out
+        client = redis.Redis.from_url(running.redis_url)
+        assert any(True for _ in client.scan_iter("session:*"))
+        client.close()
+    finally:
+        infra.infra_down(settings)
+    assert infra.infra_status(settings) is None
+
+
+def test_backtest_no_keep_starts_nothing(session: Path, no_broker: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from aion import infra
+    from aion.config import Settings
+
+    code, out, err = run_cli(["backtest", "--driver", "direct", "--no-keep", str(session)],
+                             capsys)
+    assert code == 0, err
+    assert "not kept" in out and infra.infra_status(Settings.load()) is None

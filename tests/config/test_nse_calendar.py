@@ -149,7 +149,7 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ cross-check: pmc
 
-# Known, deliberate differences from pandas_market_calendars' XNSE (which DESIGN.md
+# Known, deliberate differences from pandas_market_calendars' XNSE (which docs/architecture.md
 # describes as an alias of its BSE calendar). Ours is right in each case; the exchange
 # notices are cited in config/nse_calendar.yaml. Any other difference fails the test:
 # that means our file drifted (or pmc changed), and someone must look.

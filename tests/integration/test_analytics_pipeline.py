@@ -14,10 +14,14 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis_snapshot import redis_diff, redis_snapshot
 
 from aion.agents.backtest import faust_run, instruments_csv_for
+from aion.agents.baselines import write_averages_redis
 from aion.agents.daily_history import build_averages, load_daily_history
 from aion.agents.direct import DirectResult, run_direct
+from aion.agents.outputs import OUTPUTS
+from aion.agents.writers.base import TtlPolicy
 from aion.config import KeyLayout, Settings, url_for_db
 from aion.infra import Infra, Service
 from aion.streams.instruments import InstrumentMaster
@@ -70,9 +74,11 @@ def faust_result(settings: Settings, sample: tuple[Path, dict], kafka_bootstrap:
             chains = {k.decode(): v for _, _, k, v in
                       await read_all(boot, CHAIN_CHANGELOG.format(app_id=run.app_id))
                       if v is not None}
-            snaps = [json.loads(v) for *_, v in await read_all(boot, run.names.chain)]
+            snaps = [OUTPUTS.codec.decode(v) for *_, v in
+                     await read_all(boot, OUTPUTS["chain"].topic_name(run.names))]
             return {"states": states, "chains": chains, "snapshots": snaps,
-                    "bars_topic": run.names.bars_1m}
+                    "bars_topic": OUTPUTS["bars"].topic_name(run.names),
+                    "redis": redis_snapshot(redis_url)}
 
     return asyncio.run(go())
 
@@ -98,12 +104,12 @@ def test_faust_and_direct_agree_on_analytics_and_chains(
         assert chain.to_bytes() == ChainState.from_bytes(faust_result["chains"][u]).to_bytes()
     by_u: dict[str, list] = {}
     for snap in faust_result["snapshots"]:
-        by_u.setdefault(snap["underlying"], []).append(snap)
+        by_u.setdefault(snap.underlying, []).append(snap)
     for u in direct.chains:
-        want = [s for s in direct.chain_snapshots if s["underlying"] == u]
+        want = [s for s in direct.chain_snapshots if s.underlying == u]
         assert by_u[u] == want
-        assert want[-1]["final"] and want[-1]["atm_iv"] is not None
-        assert sum(o["delta"] is not None for o in want[-1]["options"]) >= 30
+        assert want[-1].final and want[-1].atm_iv is not None
+        assert sum(o.delta is not None for o in want[-1].options) >= 30
 
 
 def _db(redis_url: str, db: int) -> redis.Redis:
@@ -333,3 +339,26 @@ def test_every_written_kind_is_live_with_its_type_and_ttl(faust_result: dict,
         assert client.type(name) == kind_type, f"{kind}: {name} is {client.type(name)}"
         _ttl_ok(client, name, ttl)
         client.close()
+
+
+# ---------------------------------------------------------------- both drivers, one Redis
+# Last in the module: it flushes Redis.
+
+
+def test_direct_driver_writes_the_same_redis_as_faust(
+        faust_result: dict, sample: tuple[Path, dict], master: InstrumentMaster,
+        redis_url: str) -> None:
+    """Key by key, value by value, TTL by TTL (the mirror's offsets aside)."""
+    path, averages = sample
+    client = redis.Redis.from_url(redis_url)
+    client.flushall()
+    client.close()
+    # The workers of the Faust run averaged the volumes from the published averages and
+    # also wrote their hashes before starting; the direct driver writes the same hashes.
+    asyncio.run(write_averages_redis(redis_url, KeyLayout.load(), averages))
+    run_direct(path, master, partitions=PARTITIONS, bundle_packets=BUNDLE, averages=averages,
+               redis_url=redis_url, ttl=TtlPolicy.LAYOUT)
+    direct = redis_snapshot(redis_url)
+    faust = faust_result["redis"]
+    assert sum(len(v) for v in faust.values()) > 5000
+    assert direct == faust, redis_diff(direct, faust)

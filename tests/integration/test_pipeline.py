@@ -10,11 +10,8 @@ must all end with the same state, bars and Redis contents (lists and TTLs includ
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
-import re
-import string
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -23,8 +20,10 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import redis
+from redis_snapshot import redis_diff, redis_snapshot
 
 from aion.agents.backtest import (
     STATE_CHANGELOG,
@@ -34,12 +33,12 @@ from aion.agents.backtest import (
     worker_stats,
 )
 from aion.agents.direct import run_direct
+from aion.agents.outputs import OUTPUTS
 from aion.agents.worker import group_lag
-from aion.config import KeyLayout, Settings, url_for_db
+from aion.config import Settings
 from aion.infra import Infra, Service
 from aion.streams.instruments import InstrumentMaster
 from aion.streams.replay import replay
-from aion.streams.session_file import count_rows
 from aion.streams.simulator import simulate
 from aion.streams.topics import read_all
 from aion.tables.instrument_state import InstrumentState
@@ -48,10 +47,6 @@ pytestmark = pytest.mark.integration
 
 PARTITIONS = 4
 BUNDLE = 200
-DBS = (0, 1, 2, 5)
-KILL_REPLAY_SPEED = 10.0
-"""The crash run replays at 10x the recorded clock (about a minute for the 10-minute
-session) so that both kills land while ticks are still arriving."""
 KILL_COMMIT_INTERVAL_S = "3"
 """A longer commit interval in the crash run: at a kill, bundles the worker applied but
 did not commit are certain to be redelivered to its successor."""
@@ -100,65 +95,6 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings.load(env={"AION_CACHE_DIR": str(cache), "AION_PARTITIONS": str(PARTITIONS)})
 
 
-def _kind_matchers(layout: KeyLayout) -> list[tuple[str, int, re.Pattern[str]]]:
-    """``(kind, db, regex)`` per key pattern of the layout (placeholders match anything)."""
-    out = []
-    for kind, spec in layout.specs.items():
-        rx = "".join(re.escape(lit) + (".+" if name else "")
-                     for lit, name, _, _ in string.Formatter().parse(spec.pattern))
-        out.append((kind, spec.db, re.compile(rx)))
-    return out
-
-
-def redis_snapshot(url: str) -> dict[int, dict[str, object]]:
-    """Every key of the mirrored databases: type, full contents and TTL.
-
-    Lists are read whole (the ``volume_profile:historical`` dedupe shows there). A TTL is
-    recorded as the layout's TTL for the key's kind when the live TTL is consistent with
-    it (``-1`` for no expiry; ``0 < ttl <= layout ttl`` otherwise, since it counts down),
-    and as the raw live value when it is not, so a wrong TTL shows up as a difference.
-    """
-    layout = KeyLayout.load()
-    matchers = _kind_matchers(layout)
-    out: dict[int, dict[str, object]] = {}
-    for db in DBS:
-        client = redis.Redis.from_url(url_for_db(url, db), decode_responses=True)
-        data: dict[str, object] = {}
-        for key in client.scan_iter(count=1000):
-            if key.startswith("aion:mirror:"):
-                continue  # the mirror's own bookkeeping: offsets differ after duplicates
-            kind = client.type(key)
-            if kind == "hash":
-                value: object = client.hgetall(key)
-            elif kind == "zset":
-                value = client.zrange(key, 0, -1, withscores=True)
-            elif kind == "string":
-                value = client.get(key)
-            elif kind == "list":
-                value = client.lrange(key, 0, -1)
-            else:
-                raise AssertionError(f"db{db} {key}: unexpected Redis type {kind}")
-            kinds = [k for k, kdb, rx in matchers if kdb == db and rx.fullmatch(key)]
-            assert len(kinds) == 1, f"db{db} {key}: matches layout kinds {kinds}"
-            want = layout.specs[kinds[0]].ttl
-            live = client.ttl(key)
-            ok = live == -1 if want is None else 0 < live <= want
-            data[key] = (kind, value, want if ok else f"ttl {live}")
-        out[db] = data
-        client.close()
-    return out
-
-
-def redis_diff(a: dict[int, dict[str, object]], b: dict[int, dict[str, object]]) -> list[str]:
-    """Human-readable differences between two snapshots (first few)."""
-    out = []
-    for db in DBS:
-        for key in sorted(set(a[db]) | set(b[db])):
-            if a[db].get(key) != b[db].get(key):
-                out.append(f"db{db} {key}: {a[db].get(key)!r} != {b[db].get(key)!r}")
-    return out[:5]
-
-
 def flush_redis(url: str) -> None:
     client = redis.Redis.from_url(url)
     client.flushall()
@@ -173,8 +109,8 @@ async def collect(run: FaustRun) -> RunResult:
         if value is not None and not key.startswith(b"p:"):  # skip partition marks
             states[int(key)] = value
     bars: dict[str, list[dict]] = {}
-    for _, _, _, value in await read_all(boot, run.names.bars_1m):
-        doc = json.loads(value)
+    for _, _, _, value in await read_all(boot, OUTPUTS["bars"].topic_name(run.names)):
+        doc = msgspec.structs.asdict(OUTPUTS.codec.decode(value))
         bars.setdefault(doc["bar_id"], []).append(doc)
     stats = [worker_stats(p) or {} for p in run.web_ports]
     for s in stats:
@@ -214,55 +150,41 @@ async def one_run(settings: Settings, infra: Infra, session: Path, *, workers: i
                   kills: int = 0, seed: int = 0) -> tuple[RunResult, list[Crash]]:
     """Replay the session through a fresh topology; optionally SIGKILL the worker.
 
-    With ``kills``, the replay is paced and runs in the background: the worker is killed
-    at seeded points of the replay's progress, each time only once the committed lag is
-    above zero (work outstanding), and its successor counts as rejoined once it handled a
-    bundle of the tick topic.
+    With ``kills``, the worker is killed at seeded points of its own progress (a share of
+    all bundles applied by the worker then running), each time only once the committed lag
+    is above zero (work outstanding), and its successor counts as rejoined once it handled
+    a bundle of the tick topic.
     """
     flush_redis(infra.redis_url)
     crashes: list[Crash] = []
     async with faust_run(settings, infra, session, workers=workers) as run:
-        if not kills:
-            await replay(session, infra.bootstrap, run.names.ticks_raw, PARTITIONS,
-                         bundle_packets=BUNDLE)
-        else:
-            total = count_rows(session)
-            sent = 0
+        stats = await replay(session, infra.bootstrap, run.names.ticks_raw, PARTITIONS,
+                             bundle_packets=BUNDLE)
+        rng = random.Random(seed)
+        # The first worker dies after 15-35 % of the bundles, its successor after applying
+        # another 20-40 %: both while work is outstanding, wherever the commits fall.
+        for share in [rng.uniform(0.15, 0.35), rng.uniform(0.2, 0.4)][:kills]:
+            async def applied(f: float = share) -> bool:
+                return (worker_stats(run.web_ports[0]) or {}).get("bundles", 0) \
+                    >= f * stats.bundles
 
-            def progress(n: int) -> None:
-                nonlocal sent
-                sent += n
+            await _until(f"the worker to apply {share:.0%} of the bundles", applied)
 
-            producing = asyncio.create_task(replay(
-                session, infra.bootstrap, run.names.ticks_raw, PARTITIONS,
-                bundle_packets=BUNDLE, speed=KILL_REPLAY_SPEED, progress=progress))
-            rng = random.Random(seed)
-            # One crash point in each half of the replay's first three quarters.
-            points = [rng.uniform(0.1, 0.35), rng.uniform(0.5, 0.75)][:kills]
-            for fraction in points:
-                async def reached(f: float = fraction) -> bool:
-                    return sent >= f * total
+            async def outstanding() -> int | None:
+                lag = await _lag(infra, run)
+                return lag if lag else None
 
-                await _until(f"{fraction:.0%} of the replay", reached)
+            lag = await _until("committed lag > 0 before the kill", outstanding)
+            run.kill_worker(0)
+            restarted = time.monotonic()
+            run.add_worker()
 
-                async def outstanding() -> int | None:
-                    lag = await _lag(infra, run)
-                    return lag if lag else None
+            async def rejoined() -> bool:
+                s = worker_stats(run.web_ports[0]) or {}
+                return s.get("bundles", 0) + s.get("skipped_bundles", 0) > 0
 
-                lag = await _until("committed lag > 0 before the kill", outstanding)
-                run.kill_worker(0)
-                restarted = time.monotonic()
-                port = len(run.web_ports)
-                run.add_worker()
-
-                async def rejoined(i: int = port) -> bool:
-                    s = worker_stats(run.web_ports[i]) or {}
-                    return s.get("bundles", 0) + s.get("skipped_bundles", 0) > 0
-
-                await _until("the restarted worker to handle a bundle", rejoined)
-                crashes.append(Crash(lag, time.monotonic() - restarted))
-            assert not producing.done(), "the replay ended before the last kill"
-            await producing
+            await _until("the restarted worker to handle a bundle", rejoined)
+            crashes.append(Crash(lag, time.monotonic() - restarted))
         await run.wait(timeout_s=300)
         result = await collect(run)
     return result, crashes

@@ -7,13 +7,25 @@ import json
 import numpy as np
 import pytest
 
+from aion.agents.writers.profile_payloads import (
+    distribution_rows,
+    publish_payloads,
+    snapshot_from_record,
+)
 from aion.streams.batch import ERROR_REASONS, TICK_DTYPE
 from aion.tables.analytics import AnalyticsConfig, InstrumentInfo
 from aion.tables.chain import CLOCK_END, KIND_CE, KIND_SPOT
 from aion.tables.engine import END_OF_STREAM_NS, EngineContext, apply_bundle, flush_states
 from aion.tables.indicators import IndicatorSet
 from aion.tables.instrument_state import InstrumentState
-from aion.tables.profile_payloads import distribution_rows, publish_payloads, snapshot_from_doc
+from aion.tables.records import (
+    IndicatorUpdate,
+    ProfileUpdate,
+    RecordCodec,
+    VolumeRatio,
+    VwapUpdate,
+    encode,
+)
 from aion.tables.timeutil import NS_PER_S, ist_wall_ns
 
 A, SPOT, OPT = 341249, 256265, 10_000_001 << 8 | 2
@@ -49,10 +61,10 @@ def run(arr: np.ndarray, recv: np.ndarray, bundle: int):
         out = apply_bundle(states.get, arr[i:i + bundle], recv[i:i + bundle], 0, off,
                            known=lambda t: True, error_reasons=ERROR_REASONS, context=context())
         states.update(out.touched)
-        docs.extend(out.analytics.values())
+        docs.extend(out.records)
         bars.extend(out.bars)
     out = flush_states(states, END_OF_STREAM_NS, context(), 0, 10**6)
-    docs.extend(out.analytics.values())
+    docs.extend(out.records)
     bars.extend(out.bars)
     return states, docs, out, bars
 
@@ -66,14 +78,15 @@ def test_vwap_and_indicators_follow_their_definitions():
     inc = np.diff(arr["volume"].astype(np.int64), prepend=0)
     want = float(np.dot(arr["last_price"], inc)) / inc.sum()
     assert an.vwap_pv / an.vwap_volume == pytest.approx(want, rel=1e-12)
-    assert [d for d in docs if "vwap" in d][-1]["vwap"] == pytest.approx(want, rel=1e-12)
+    assert [d for d in docs if isinstance(d, VwapUpdate)][-1].vwap == pytest.approx(
+        want, rel=1e-12)
     # The indicators saw exactly the closed bars, in order (50 minutes of ticks).
     ref = IndicatorSet(CONFIG.indicators)
     for b in bars:
         ref.update_bar(b.open, b.high, b.low, b.close, float(b.volume))
     assert len(bars) == an.bars == 50
     assert an.indicators.to_bytes() == ref.to_bytes()
-    assert [d for d in docs if "indicators" in d][-1]["indicators"] == ref.values()
+    assert [d for d in docs if isinstance(d, IndicatorUpdate)][-1].values == ref.values()
 
 
 def test_bundling_does_not_change_the_analytics():
@@ -92,29 +105,32 @@ def test_bundling_does_not_change_the_analytics():
 def test_volume_ratio_uses_the_time_aware_baseline():
     arr, recv = session(3)
     _, docs, _, _ = run(arr, recv, 200)
-    ratios = [r for d in docs for r in d.get("volume_ratios", ())]
-    assert {r["resolution"] for r in ratios} == {1, 5, 10, 15, 30, 60}
+    ratios = [d for d in docs if isinstance(d, VolumeRatio)]
+    assert {r.resolution for r in ratios} == {1, 5, 10, 15, 30, 60}
     base = CONFIG.baseline
     for r in ratios:
-        minute = (r["start_ns"] - ist_wall_ns(2025, 11, 18, 9, 15)) // (60 * NS_PER_S)
-        exp = base.expected(base.minute_base(AVG), int(minute), r["resolution"])
-        assert r["expected"] == pytest.approx(exp)
-        assert r["volume_ratio"] == pytest.approx(min(r["volume"] / exp, 10.0))
+        minute = (r.start_ns - ist_wall_ns(2025, 11, 18, 9, 15)) // (60 * NS_PER_S)
+        exp = base.expected(base.minute_base(AVG), int(minute), r.resolution)
+        assert r.expected == pytest.approx(exp)
+        assert r.volume_ratio == pytest.approx(min(r.volume / exp, 10.0))
 
 
 def test_profile_published_on_cadence_and_at_end():
     arr, recv = session(4)
     _, docs, flush, _ = run(arr, recv, 50)
-    # The analytics carry the snapshot; the mirror formats it (profile_payloads).
+    # The analytics carry the snapshot; the mirror's writer formats it (profile_payloads).
+    codec = RecordCodec([ProfileUpdate])
     profiles = []
     for d in docs:
-        if "profile" in d:
-            snap = snapshot_from_doc(json.loads(json.dumps(d["profile"]["snapshot"])))
+        if isinstance(d, ProfileUpdate):
+            rec = codec.decode(encode(d))  # through the wire form
+            assert rec == d
+            snap = snapshot_from_record(rec)
             profiles.append(publish_payloads(snap) | {
-                "distribution": distribution_rows(snap, *d["profile"]["dirty"])})
+                "distribution": distribution_rows(snap, rec.dirty_lo, rec.dirty_hi)})
     # 1500 ticks, 100-tick or 1-minute cadence: at least 15 publishes, and a final one.
     assert len(profiles) >= 15
-    assert A in flush.analytics and "profile" in flush.analytics[A]
+    assert any(isinstance(r, ProfileUpdate) and r.token == A for r in flush.records)
     last = profiles[-1]
     assert float(last["poc"]["value_area_low"]) <= float(last["poc"]["poc_price"]) \
         <= float(last["poc"]["value_area_high"])

@@ -81,7 +81,7 @@ def run(items):
 def test_any_interleaving_gives_identical_chain(seed):
     p0, p1 = streams(seed)
     ref_state, ref_snaps = run(p0 + p1)  # one partition entirely first
-    assert ref_snaps and ref_snaps[-1]["final"]
+    assert ref_snaps and ref_snaps[-1].final
     rng = random.Random(seed)
     for _ in range(5):
         st, snaps = run(interleave(p0, p1, rng))
@@ -112,21 +112,21 @@ def test_snapshot_fields_follow_their_definitions():
     final = snaps[-1]
     spot = next(q for q in st.quotes.values() if q.kind == KIND_SPOT).price
     opts = [q for q in st.quotes.values() if q.kind in (KIND_CE, KIND_PE)]
-    assert final["spot"] == spot
-    assert final["atm_strike"] == min(STRIKES, key=lambda k: (abs(k - spot), k))
+    assert final.spot == spot
+    assert final.atm_strike == min(STRIKES, key=lambda k: (abs(k - spot), k))
     ce = sum(q.oi for q in opts if q.kind == KIND_CE)
     pe = sum(q.oi for q in opts if q.kind == KIND_PE)
-    assert final["pcr_oi"] == pytest.approx(pe / ce)
-    atm = final["atm_strike"]
+    assert final.pcr_oi == pytest.approx(pe / ce)
+    atm = final.atm_strike
     by = {(q.strike, q.kind): q for q in opts}
-    assert final["atm_straddle_premium"] == pytest.approx(
+    assert final.atm_straddle_premium == pytest.approx(
         by[(atm, KIND_CE)].price + by[(atm, KIND_PE)].price)
     for k in STRIKES:
         want = sum(by[(k, t)].volume for t in (KIND_CE, KIND_PE) if (k, t) in by)
-        assert final["straddle_volume"][str(int(k))] == want
+        assert final.straddle_volume[str(int(k))] == want
     # Options were priced at 14 % vol: the solver finds it back (premiums rounded to 0.01).
-    assert final["atm_iv"] == pytest.approx(0.14, abs=0.01)
-    deltas = {(o["strike"], o["type"]): o["delta"] for o in final["options"]}
+    assert final.atm_iv == pytest.approx(0.14, abs=0.01)
+    deltas = {(o.strike, o.type): o.delta for o in final.options}
     assert all(0 < deltas[k] < 1 for k in deltas if k[1] == KIND_CE and deltas[k] is not None)
     assert all(-1 < deltas[k] < 0 for k in deltas if k[1] == KIND_PE and deltas[k] is not None)
 
@@ -160,7 +160,7 @@ def one_minute_chain(ce_price, pe_price, params=PARAMS, strike=24_000.0, spot=26
     snaps = []
     for it in items:
         snaps.extend(offer(st, it, params, CAL))
-    return {o["type"]: o for o in snaps[-1]["options"]}, st
+    return {o.type: o for o in snaps[-1].options}, st
 
 
 def test_deep_itm_option_without_time_value_shows_the_reason():
@@ -171,15 +171,15 @@ def test_deep_itm_option_without_time_value_shows_the_reason():
         # Premium == discounted intrinsic: no time value, with or without the tick rule.
         opts, st = one_minute_chain(intrinsic, 3.0, params)
         ce = opts[KIND_CE]
-        assert ce["reason"] == "no_time_value"
-        assert all(ce[g] is None for g in ("iv", "delta", "gamma", "theta", "vega", "rho"))
-        assert opts[KIND_PE]["reason"] == "" and opts[KIND_PE]["delta"] < 0
+        assert ce.reason == "no_time_value"
+        assert all(getattr(ce, g) is None for g in ("iv", "delta", "gamma", "theta", "vega", "rho"))
+        assert opts[KIND_PE].reason == "" and opts[KIND_PE].delta < 0
         assert ChainState.from_bytes(st.to_bytes()).greeks == st.greeks
     # Within half a 0.05 tick of the intrinsic: no time value at NSE's tick only.
     opts, _ = one_minute_chain(intrinsic + 0.02, 3.0)
-    assert opts[KIND_CE]["reason"] == "no_time_value" and opts[KIND_CE]["iv"] is None
+    assert opts[KIND_CE].reason == "no_time_value" and opts[KIND_CE].iv is None
     opts, _ = one_minute_chain(intrinsic + 0.02, 3.0, ChainParams(option_tick_size=0.0))
-    assert opts[KIND_CE]["reason"] == "" and opts[KIND_CE]["iv"] > 0
+    assert opts[KIND_CE].reason == "" and opts[KIND_CE].iv > 0
     # A full tick of time value is a volatility.
     opts, _ = one_minute_chain(intrinsic + 0.05, 3.0)
-    assert opts[KIND_CE]["reason"] == "" and 0 < opts[KIND_CE]["delta"] <= 1
+    assert opts[KIND_CE].reason == "" and 0 < opts[KIND_CE].delta <= 1

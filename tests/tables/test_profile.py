@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aion.tables import profile_payloads as pp
+from aion.agents.writers import profile_payloads as pp
 from aion.tables.profile import (
     POC_SHIFT,
     SMALL_BATCH,

@@ -1,4 +1,4 @@
-"""Plain payloads of a volume-profile snapshot for the Redis mirror (no Redis here).
+"""Plain payloads of a volume-profile snapshot for the Redis writer (no Redis here).
 
 Each builder takes a :class:`~aion.tables.profile.ProfileSnapshot` and returns the fields
 of one key of the reference's "Redis Storage Schema for Volume Profile" (DB 2): hash
@@ -7,16 +7,18 @@ JSON-able dicts. Prices are printed on the tick grid (``"19500.05"``), volumes a
 integers, the strength with six decimals, times as ISO-8601 in IST plus epoch ms. Lists
 inside a hash field are compact JSON strings. Same snapshot in, same strings out.
 
-Keys (built by the mirror from ``config/redis_keys.yaml``):
+Keys (built by :mod:`aion.agents.writers.profile` from ``config/redis_keys.yaml``):
 
 * ``volume_profile:poc:{symbol}``: :func:`poc_fields`
 * ``volume_profile:session:{symbol}:{date}``: :func:`session_fields`
-* ``volume_profile:distribution:{symbol}:{date}``: :func:`distribution_fields`
+* ``volume_profile:distribution:{symbol}:{date}``: :func:`distribution_fields` (the
+  writer sends only the rows changed since the previous publish:
+  :func:`distribution_rows`, merged by HSET)
 * ``volume_profile:nodes:{symbol}``: :func:`nodes_fields`
 * ``volume_profile:historical:{symbol}`` (list): JSON of :func:`historical_entry`
 * ``volume_profile:patterns:{symbol}:daily`` (sorted set): :func:`pattern_member` of
   each of ``snapshot.events``
-* ``indicators:...`` POC/VA indicators (DB 1): :func:`indicator_fields`
+* ``indicators:...`` POC/VA indicators (DB 5): :func:`indicator_fields`
 
 :func:`publish_payloads` builds them all at once.
 """
@@ -30,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from aion.tables.profile import ProfileSnapshot
+from aion.tables.records import ProfileUpdate
 from aion.tables.timeutil import NS_PER_MS, day_to_iso, iso_ist
 
 
@@ -154,7 +157,7 @@ def nodes_fields(s: ProfileSnapshot) -> dict[str, str]:
 
 
 def indicator_fields(s: ProfileSnapshot) -> dict[str, str]:
-    """Per-indicator strings for ``indicators:{symbol}:{name}`` (DB 1).
+    """Per-indicator strings for ``indicators:{symbol}:{name}`` (DB 5).
 
     Args:
         s: The snapshot.
@@ -243,41 +246,17 @@ def publish_payloads(s: ProfileSnapshot) -> dict[str, Any]:
     }
 
 
-_TUPLE_FIELDS = ("hvn", "lvn", "support", "resistance", "events")
-
-
-def snapshot_doc(s: ProfileSnapshot) -> dict[str, Any]:
-    """The snapshot as a JSON-able dict, to carry it to the mirror unformatted.
-
-    Formatting the payloads costs several times more than evaluating the profile, so the
-    tick agent ships this compact form and the mirror builds the strings.
+def snapshot_from_record(rec: ProfileUpdate) -> ProfileSnapshot:
+    """The :class:`ProfileSnapshot` a :class:`ProfileUpdate` record carries.
 
     Args:
-        s: The snapshot.
+        rec: The record.
 
     Returns:
-        Every field; ``volumes`` and the tuples as lists.
+        The snapshot (volumes as an ``int64`` array).
     """
-    doc = {f.name: getattr(s, f.name) for f in dataclasses.fields(s)}
-    doc["volumes"] = s.volumes.tolist()
-    for name in _TUPLE_FIELDS:
-        doc[name] = list(doc[name])
-    return doc
-
-
-def snapshot_from_doc(doc: dict[str, Any]) -> ProfileSnapshot:
-    """Inverse of :func:`snapshot_doc`.
-
-    Args:
-        doc: A dict from :func:`snapshot_doc` (possibly through JSON).
-
-    Returns:
-        The snapshot.
-    """
-    kw = dict(doc)
-    kw["volumes"] = np.asarray(doc["volumes"], dtype=np.int64)
-    for name in _TUPLE_FIELDS:
-        kw[name] = tuple(doc[name])
+    kw = {f.name: getattr(rec, f.name) for f in dataclasses.fields(ProfileSnapshot)}
+    kw["volumes"] = np.asarray(rec.volumes, dtype=np.int64)
     return ProfileSnapshot(**kw)
 
 

@@ -1,0 +1,1 @@
+"""Redis writers: one per record type (see :mod:`aion.agents.writers.base`)."""

@@ -1,0 +1,245 @@
+"""Every Redis writer against a real Valkey: exact keys, values, types and TTLs.
+
+Expected keys are spelled out here (the reference's schema), never built with the
+layout, and TTLs are the numbers of ``config/redis_keys.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+import redis
+
+from aion.agents.mirror import RedisMirror
+from aion.agents.outputs import OUTPUTS
+from aion.agents.writers.base import TtlPolicy
+from aion.config import KeyLayout, url_for_db
+from aion.tables.records import (
+    BarClosed,
+    BucketClosed,
+    ChainSnapshot,
+    IndicatorUpdate,
+    OptionRow,
+    ProfileUpdate,
+    Record,
+    SessionSnapshot,
+    VixRegimeUpdate,
+    VolumeRatio,
+    VwapUpdate,
+)
+
+T0 = 1_763_437_500_000_000_000  # 2025-11-18 09:15:00 IST, epoch ns
+MS = T0 // 1_000_000
+
+
+@pytest.fixture()
+def dbs(redis_flushed: str) -> Iterator[dict[int, redis.Redis]]:
+    clients = {db: redis.Redis.from_url(url_for_db(redis_flushed, db), decode_responses=True)
+               for db in (0, 1, 2, 5)}
+    yield clients
+    for c in clients.values():
+        c.close()
+
+
+async def write(url: str, *records: Record, ttl: TtlPolicy = TtlPolicy.LAYOUT) -> None:
+    mirror = RedisMirror(url, KeyLayout.load(), SimpleNamespace(mirrored=0, redis_retries=0),
+                         ttl)
+    try:
+        await mirror.write(list(records))
+    finally:
+        await mirror.close()
+
+
+def ttl_is(client: redis.Redis, key: str, ttl: int | None) -> bool:
+    live = client.ttl(key)
+    return live == -1 if ttl is None else ttl - 5 < live <= ttl
+
+
+def bar(symbol: str | None = "NSE:RELIANCE", close: float = 1500.8) -> BarClosed:
+    return BarClosed(bar_id="738561:1763437500000", token=738561, symbol=symbol,
+                     start_ms=MS, end_ms=MS + 60_000, start="2025-11-18T09:15:00+05:30",
+                     open=1500.05, high=1501.4, low=1499.9, close=close, volume=12345,
+                     tick_count=88, late_ticks=0, vwap=1500.61, first_ts_ms=MS + 123,
+                     last_ts_ms=MS + 59_876)
+
+
+def test_every_mirrored_output_has_a_writer_test() -> None:
+    tested = {BarClosed, BucketClosed, SessionSnapshot, IndicatorUpdate, VwapUpdate,
+              VolumeRatio, VixRegimeUpdate, ProfileUpdate, ChainSnapshot}
+    assert {o.record for o in OUTPUTS.mirrored()} == tested
+
+
+async def test_bar_is_a_sorted_set_member_replaced_by_its_start(redis_flushed, dbs) -> None:
+    await write(redis_flushed, bar(close=1500.8), bar(close=1500.9), bar(symbol=None))
+    key = "ohlc_updates:NSE:RELIANCE"
+    assert dbs[1].type(key) == "zset" and ttl_is(dbs[1], key, 86400)
+    members = dbs[1].zrange(key, 0, -1, withscores=True)
+    assert len(members) == 1 and members[0][1] == MS  # the re-emitted bar replaced itself
+    doc = json.loads(members[0][0])
+    assert doc["close"] == 1500.9 and doc["symbol"] == "NSE:RELIANCE" and "t" not in doc
+    assert list(doc) == sorted(doc)
+    assert dbs[1].dbsize() == 1  # the bar without a symbol wrote nothing
+
+
+async def test_bucket_hash(redis_flushed, dbs) -> None:
+    rec = BucketClosed(bucket_id="738561:5:1763437500000", token=738561,
+                       symbol="NSE:RELIANCE", tradingsymbol="RELIANCE", resolution=5,
+                       trading_date="2025-11-18", bucket_time="09:15", start_ms=MS,
+                       bucket_incremental_volume=900, incremental_volume=900, volume=900,
+                       count=12, first_timestamp="2025-11-18T09:15:01+05:30",
+                       last_timestamp="2025-11-18T09:19:58+05:30",
+                       first_timestamp_ms=MS + 1000, last_timestamp_ms=MS + 298_000,
+                       last_price=1500.05)
+    await write(redis_flushed, rec)
+    key = "volume:volume:bucket5:RELIANCE:buckets:09:15"
+    assert dbs[0].type(key) == "hash" and ttl_is(dbs[0], key, 57600)
+    assert dbs[0].hgetall(key) == {
+        "bucket_incremental_volume": "900", "incremental_volume": "900", "volume": "900",
+        "count": "12", "first_timestamp": "2025-11-18T09:15:01+05:30",
+        "last_timestamp": "2025-11-18T09:19:58+05:30", "last_price": "1500.05",
+        "bucket_id": "738561:5:1763437500000", "start_ms": str(MS)}
+
+
+async def test_session_hash_and_ttl_policy_none(redis_flushed, dbs) -> None:
+    rec = SessionSnapshot(token=738561, symbol="NSE:RELIANCE", tradingsymbol="RELIANCE",
+                          trading_date="2025-11-18", zerodha_cumulative_volume=123456,
+                          bucket_incremental_volume=25, baseline_volume=0, last_price=1500.5,
+                          high_price=1502.0, low_price=1498.25, update_count=77,
+                          last_update=1763437800)
+    early = SessionSnapshot(**{**{f: getattr(rec, f) for f in rec.__struct_fields__},
+                               "trading_date": None, "tradingsymbol": "TCS"})
+    await write(redis_flushed, rec, early, ttl=TtlPolicy.NONE)
+    key = "session:RELIANCE:2025-11-18"
+    assert dbs[0].type(key) == "hash" and ttl_is(dbs[0], key, None)
+    assert dbs[0].hgetall(key) == {
+        "zerodha_cumulative_volume": "123456", "bucket_incremental_volume": "25",
+        "last_price": "1500.5", "high_price": "1502.0", "low_price": "1498.25",
+        "update_count": "77", "last_update": "1763437800", "baseline_volume": "0"}
+    assert dbs[0].dbsize() == 1  # no session key before a trading date
+
+
+async def test_indicators_vwap_and_ratio(redis_flushed, dbs) -> None:
+    await write(redis_flushed,
+                IndicatorUpdate(token=1, symbol="NSE:RELIANCE", ts_ns=T0, bar_start_ns=T0,
+                                values={"rsi": 55.5, "ema_200": None,
+                                        "macd": {"macd": 1.0, "signal": 0.5,
+                                                 "histogram": 0.5}}),
+                VwapUpdate(token=1, symbol="NSE:RELIANCE", ts_ns=T0, vwap=1500.25),
+                VolumeRatio(token=1, symbol="NSE:RELIANCE", tradingsymbol="RELIANCE",
+                            ts_ns=T0, resolution=1, start_ns=T0, volume=500, expected=250.0,
+                            volume_ratio=2.0, capped=False, reason=""))
+    ind = dbs[5]
+    assert ind.get("indicators:NSE:RELIANCE:rsi") == "55.5"
+    assert ttl_is(ind, "indicators:NSE:RELIANCE:rsi", 300)
+    assert ind.get("indicators:NSE:RELIANCE:ema_200") is None  # still warming up
+    assert json.loads(ind.get("indicators:NSE:RELIANCE:macd")) == {
+        "value": {"macd": 1.0, "signal": 0.5, "histogram": 0.5}, "timestamp": MS,
+        "symbol": "NSE:RELIANCE"}
+    assert ind.get("indicators:NSE:RELIANCE:vwap") == "1500.25"
+    assert ind.get("indicators:NSE:RELIANCE:volume_ratio") == "2.0"
+    key = "volume:volume:bucket1:RELIANCE:buckets:09:15"
+    assert dbs[0].hgetall(key) == {"expected_volume": "250.0", "volume_ratio": "2.0",
+                                   "volume_ratio_reason": ""}
+    assert ttl_is(dbs[0], key, 57600)
+
+
+async def test_vix_regime(redis_flushed, dbs) -> None:
+    await write(redis_flushed, VixRegimeUpdate(
+        token=264969, symbol="NSE:INDIA VIX", ts_ns=T0, regime="HIGH", vix=19.5,
+        multiplier=1.4, previous="NORMAL", changed_ns=T0 - 1))
+    doc = json.loads(dbs[5].get("indicators:NSE:INDIA VIX:vix_regime"))
+    assert doc == {"value": {"regime": "HIGH", "vix": 19.5, "multiplier": 1.4,
+                             "previous": "NORMAL", "changed_ns": T0 - 1},
+                   "timestamp": MS, "symbol": "NSE:INDIA VIX"}
+
+
+def profile(volumes: list[int], dirty: tuple[int, int], ticks: int) -> ProfileUpdate:
+    low = 30000  # row x 0.05 = 1500.00
+    poc = low + volumes.index(max(volumes))
+    return ProfileUpdate(
+        token=738561, symbol="NSE:RELIANCE", date="2025-11-18", dirty_lo=dirty[0],
+        dirty_hi=dirty[1], day=20410, tick_size=0.05, decimals=2, tick_units=5, low=low,
+        high=low + len(volumes) - 1, volumes=volumes, total_volume=sum(volumes),
+        traded_rows=sum(1 for v in volumes if v), poc=poc, poc_volume=max(volumes),
+        va_low=low, va_high=low + len(volumes) - 1, va_volume=sum(volumes), strength=0.25,
+        hvn=(poc,), lvn=(), support=(), resistance=(), last_price=1500.05,
+        last_ts_ns=T0 + ticks, ticks=ticks,
+        events=({"type": "poc_shift", "timestamp_ms": MS + 60_000},))
+
+
+async def test_profile_keys(redis_flushed, dbs) -> None:
+    first = profile([10, 40, 5], (30000, 30002), 3)
+    # Second publish: only row 30001 changed; the history entry differs (new time).
+    second = profile([10, 60, 5], (30001, 30001), 4)
+    await write(redis_flushed, first, second, second)
+    ana = dbs[2]
+    poc = ana.hgetall("volume_profile:poc:NSE:RELIANCE")
+    assert poc["poc_price"] == "1500.05" and poc["poc_volume"] == "60"
+    assert ttl_is(ana, "volume_profile:poc:NSE:RELIANCE", 86400)
+    dist = "volume_profile:distribution:NSE:RELIANCE:2025-11-18"
+    assert ana.hgetall(dist) == {"1500.00": "10", "1500.05": "60", "1500.10": "5"}
+    assert ana.type("volume_profile:session:NSE:RELIANCE:2025-11-18") == "hash"
+    assert ana.type("volume_profile:nodes:NSE:RELIANCE") == "hash"
+    hist = "volume_profile:historical:NSE:RELIANCE"
+    assert ana.type(hist) == "list" and ttl_is(ana, hist, 86400)
+    entries = [json.loads(e) for e in ana.lrange(hist, 0, -1)]
+    assert [e["poc_volume"] for e in entries] == [60, 40]  # newest first; no duplicate
+    pat = "volume_profile:patterns:NSE:RELIANCE:daily"
+    assert ana.zrange(pat, 0, -1, withscores=True) == [
+        (json.dumps({"timestamp_ms": MS + 60_000, "type": "poc_shift"},
+                    separators=(",", ":")), (MS + 60_000) / 1000)]
+    assert dbs[5].get("indicators:NSE:RELIANCE:poc_price") == "1500.05"
+
+
+NAMES = ("iv", "delta", "gamma", "theta", "vega", "rho")
+OK_CE = "NFO:TESTMIRROR25N1826000CE"
+ITM_CE = "NFO:TESTMIRROR25N1824000CE"
+FRESH_PE = "NFO:TESTMIRROR25N1826000PE"
+MIN = 60_000_000_000
+
+
+def option(symbol: str, values: tuple | None, reason: str = "") -> OptionRow:
+    nums = values or (None,) * 6
+    return OptionRow(symbol=symbol, token=hash(symbol) % 10**6, type=symbol[-2:],
+                     strike=26000.0, expiry="2025-11-18", price=12.5, oi=0, volume=0,
+                     event_ns=0, **dict(zip(NAMES, nums, strict=True)), reason=reason)
+
+
+def chain(clock_ns: int, options: list[OptionRow]) -> ChainSnapshot:
+    return ChainSnapshot(underlying="NSE:TESTMIRROR", clock_ns=clock_ns, final=False,
+                         spot=26010.0, options_seen=len(options), pcr_oi=None,
+                         expiry="2025-11-18", atm_strike=26000.0, atm_straddle_premium=None,
+                         straddle_volume={"26000": 0}, atm_iv=None, skew=None,
+                         options=tuple(options))
+
+
+async def test_chain_greeks_keys_carry_the_reason(redis_flushed, dbs) -> None:
+    """Numbers while there are numbers, the reason (and no stale numbers) when there are none."""
+    nums = (0.14, 0.55, 0.0004, -9.5, 6.1, 3.2)
+    await write(redis_flushed, chain(MIN, [
+        option(OK_CE, nums), option(ITM_CE, (0.2, 0.99, 1e-6, -4.0, 0.1, 20.0)),
+        option(FRESH_PE, None)]))
+    # Minute 2: the deep-ITM call lost its time value.
+    await write(redis_flushed, chain(2 * MIN, [
+        option(OK_CE, nums), option(ITM_CE, None, "no_time_value"),
+        option(FRESH_PE, None)]))
+    ind = dbs[5]
+
+    def get(symbol: str, name: str) -> str | None:
+        return ind.get(f"indicators:{symbol}:{name}")
+
+    ok = json.loads(get(OK_CE, "greeks"))
+    assert ok["symbol"] == OK_CE and ok["timestamp"] == 2 * MIN // 1_000_000
+    assert ok["value"] == dict(zip(NAMES, nums, strict=True)) | {"reason": ""}
+    assert [float(get(OK_CE, n)) for n in NAMES] == list(nums)
+    itm = json.loads(get(ITM_CE, "greeks"))
+    assert itm["value"] == dict.fromkeys(NAMES) | {"reason": "no_time_value"}
+    assert all(get(ITM_CE, n) is None for n in NAMES)  # minute 1's numbers are gone
+    assert ttl_is(ind, f"indicators:{ITM_CE}:greeks", 300)
+    assert all(get(FRESH_PE, n) is None for n in (*NAMES, "greeks"))
+    summary = json.loads(get("NSE:TESTMIRROR", "option_chain"))
+    assert summary["value"]["atm_strike"] == 26000.0 and "options" not in summary["value"]
+    assert "t" not in summary["value"]
