@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -138,6 +139,30 @@ def _read_plan(p: IndicatorParams, lo: Layout) -> tuple[_Plan, npt.NDArray[np.in
     return plan, np.asarray(slots, dtype=np.intp)
 
 
+@lru_cache(maxsize=16)
+def _static(
+    params: IndicatorParams,
+) -> tuple[Layout, _Plan, npt.NDArray[np.intp], bytes]:
+    """What every set of the same params shares: layout, read plan and state header.
+
+    Built once per params rather than per set: building them is most of the cost of a
+    new set, and the worker makes one per instrument state it decodes. Nothing writes
+    to them after they are built, so sets can share them.
+
+    Args:
+        params: The indicator params.
+
+    Returns:
+        The layout, the read plan of :meth:`IndicatorSet.values` (plan and gather
+        indices) and the :meth:`IndicatorSet.to_bytes` header (its fingerprint hashed
+        once here, not per serialisation).
+    """
+    layout = build(params)
+    plan, plan_idx = _read_plan(params, layout)
+    plan_idx.setflags(write=False)
+    return layout, plan, plan_idx, _HEADER.pack(MAGIC, STATE_VERSION, _fingerprint(layout))
+
+
 class IndicatorSet:
     """All indicators of one instrument, updated bar by bar (and tick by tick for VWAP).
 
@@ -145,15 +170,14 @@ class IndicatorSet:
         params: Indicator parameters; defaults when omitted.
     """
 
-    __slots__ = ("_fp", "_lay", "_plan", "_plan_idx", "layout", "params", "state")
+    __slots__ = ("_fp", "_head", "_lay", "_plan", "_plan_idx", "layout", "params", "state")
 
     def __init__(self, params: IndicatorParams | None = None) -> None:
         self.params = params if params is not None else IndicatorParams()
-        self.layout = build(self.params)
+        self.layout, self._plan, self._plan_idx, self._head = _static(self.params)
         self._lay = self.layout.lay
         self._fp = self.layout.fp
         self.state: npt.NDArray[np.float64] = np.zeros(self.layout.size, dtype=np.float64)
-        self._plan, self._plan_idx = _read_plan(self.params, self.layout)
 
     # ------------------------------------------------------------------ updates
     def update_bar(self, o: float, h: float, l: float, c: float, v: float) -> None:  # noqa: E741
@@ -271,8 +295,7 @@ class IndicatorSet:
         Returns:
             ``13 + 8 * len(state)`` bytes (little-endian floats).
         """
-        head = _HEADER.pack(MAGIC, STATE_VERSION, _fingerprint(self.layout))
-        return head + self.state.astype("<f8", copy=False).tobytes()
+        return self._head + self.state.astype("<f8", copy=False).tobytes()
 
     @classmethod
     def from_bytes(cls, params: IndicatorParams | None, data: bytes) -> IndicatorSet:
@@ -292,12 +315,12 @@ class IndicatorSet:
         out = cls(params)
         if len(data) < _HEADER.size:
             raise ValueError("indicator state: truncated header")
-        magic, version, fp = _HEADER.unpack_from(data)
+        magic, version, _ = _HEADER.unpack_from(data)
         if magic != MAGIC:
             raise ValueError("indicator state: bad magic")
         if version != STATE_VERSION:
             raise ValueError(f"indicator state: version {version}, expected {STATE_VERSION}")
-        if fp != _fingerprint(out.layout):
+        if data[: _HEADER.size] != out._head:
             raise ValueError("indicator state: produced under different params")
         body = data[_HEADER.size :]
         if len(body) != 8 * out.layout.size:
