@@ -9,6 +9,8 @@ stages into one agent where they share a key"):
   it is exact per tick; it resets on a new trading date.
 * **Volume profile** bins every accepted tick (``tables.profile``) and is published at
   its own cadence (100 ticks or 1 minute of event time).
+* **VIX regime** (INDIA VIX only) follows the VIX last price
+  (``volume_baseline.VixRegime``).
 * **Volume ratio**: every closed volume bucket is compared with the time-aware baseline
   (``tables.volume_baseline``) of the symbol's ``avg_volume_20d``. The ratio is
   regime-free; the VIX-adjusted threshold is ``expected x regime multiplier`` and is
@@ -16,29 +18,31 @@ stages into one agent where they share a key"):
   as ``vix_regime``): joining it into other partitions at processing time would make the
   result depend on scheduling.
 
+Each analytic's state is a named, versioned component (``tables.state_codec``) held in
+:class:`Analytics` by name, so a new analytic adds a component without touching the
+others or the serialised form of theirs.
+
 Everything is a pure function of the ticks and the instrument's reference data.
 """
 
 from __future__ import annotations
 
-import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from aion.tables.bars import Bar
 from aion.tables.indicators import IndicatorParams, IndicatorSet
-from aion.tables.profile import ProfileParams, VolumeProfile, row_index
+from aion.tables.profile import ProfileParams, VolumeProfile
 from aion.tables.profile_payloads import snapshot_doc
+from aion.tables.profile_state import ProfileState
+from aion.tables.session_vwap import SessionVwap
+from aion.tables.state_codec import StateComponent
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, day_to_iso, ist_day, minute_of_day_ist
 from aion.tables.volume import BucketRecord
-from aion.tables.volume_baseline import (
-    BaselineParams,
-    Regime,
-    VixRegime,
-    VolumeBaseline,
-)
+from aion.tables.volume_baseline import BaselineParams, VixRegime, VolumeBaseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,76 +101,80 @@ def default_config() -> AnalyticsConfig:
     return _DEFAULT[0]
 
 
+PartT = TypeVar("PartT", bound=StateComponent)
+
+
 @dataclass(slots=True)
 class Analytics:
-    """Analytics state of one instrument (part of ``InstrumentState``).
+    """Analytics state of one instrument (part of ``InstrumentState``): components by name.
+
+    Each analytic keeps its state in its own component (``state_codec.StateComponent``),
+    held here under the component's ``NAME``: ``indicators`` (``IndicatorSet``, created at
+    the first closed bar), ``profile`` (``ProfileState``, instruments with a tick size),
+    ``vwap`` (``SessionVwap``, from the first accepted tick) and ``vix`` (``VixRegime``,
+    INDIA VIX only). A component is absent until its analytic first has something to
+    hold, and a new one (the pattern detectors next) needs no change here: it is stored
+    with :meth:`put`, found with :meth:`get` and serialised by its registry entry.
 
     Attributes:
-        indicators: Indicator set (created at the first closed bar).
-        profile: Volume profile (instruments with a tick size).
-        vix: VIX regime (INDIA VIX only).
-        vwap_day: IST day of the VWAP accumulators.
-        vwap_pv: Sum of price x incremental volume this day.
-        vwap_volume: Sum of incremental volume this day.
-        bars: Closed bars fed to the indicators (lifetime).
-        dirty_lo: Lowest profile row that gained volume since the last publish (-1: none).
-        dirty_hi: Highest such row.
+        parts: The components by name.
     """
 
-    indicators: IndicatorSet | None = None
-    profile: VolumeProfile | None = None
-    vix: VixRegime | None = None
-    vwap_day: int = -1
-    vwap_pv: float = 0.0
-    vwap_volume: int = 0
-    bars: int = 0
-    dirty_lo: int = -1
-    dirty_hi: int = -1
+    parts: dict[str, StateComponent] = field(default_factory=dict)
 
-    def to_list(self) -> list[Any]:
-        """Positional, JSON-safe serialisation (binary parts base64).
-
-        Returns:
-            The list.
-        """
-        vix = self.vix
-        return [
-            _b64(self.indicators.to_bytes()) if self.indicators is not None else None,
-            _b64(self.profile.to_bytes()) if self.profile is not None else None,
-            None if vix is None else [vix.regime.value if vix.regime else None,
-                                      vix.last_vix if vix.last_ns >= 0 else None,
-                                      vix.last_ns, vix.rejected],
-            self.vwap_day, self.vwap_pv, self.vwap_volume, self.bars,
-            self.dirty_lo, self.dirty_hi,
-        ]
-
-    @classmethod
-    def from_list(cls, v: list[Any], config: AnalyticsConfig) -> Analytics:
-        """Inverse of :meth:`to_list`.
+    def get(self, kind: type[PartT]) -> PartT | None:
+        """The component of a class, if present.
 
         Args:
-            v: The list.
-            config: Parameters the binary parts were built with.
+            kind: The component class.
 
         Returns:
-            The state.
+            The component, or None.
         """
-        ind = None if v[0] is None else IndicatorSet.from_bytes(
-            config.indicators, base64.b64decode(v[0]))
-        prof = None if v[1] is None else VolumeProfile.from_bytes(
-            base64.b64decode(v[1]), config.profile)
-        vix = None
-        if v[2] is not None:
-            regime, last, last_ns, rejected = v[2]
-            vix = VixRegime(Regime(regime) if regime else None,
-                            float("nan") if last is None else float(last), int(last_ns),
-                            int(rejected))
-        return cls(ind, prof, vix, int(v[3]), float(v[4]), int(v[5]), int(v[6]), int(v[7]),
-                   int(v[8]))
+        # put() files every part under its own class's NAME, so the cast holds.
+        return cast("PartT | None", self.parts.get(kind.NAME))
 
+    def setdefault(self, kind: type[PartT], make: Callable[[], PartT]) -> PartT:
+        """The component of a class, created with ``make`` and stored if absent.
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+        Args:
+            kind: The component class.
+            make: Builds a new one.
+
+        Returns:
+            The component.
+        """
+        part = self.parts.get(kind.NAME)
+        if part is None:
+            part = self.parts[kind.NAME] = make()
+        return cast("PartT", part)
+
+    def put(self, part: PartT) -> PartT:
+        """Store a component under its name (replacing any of that name).
+
+        Args:
+            part: The component.
+
+        Returns:
+            ``part``.
+        """
+        self.parts[type(part).NAME] = part
+        return part
+
+    @property
+    def indicators(self) -> IndicatorSet | None:
+        """The indicator set (None before the first closed bar)."""
+        return self.get(IndicatorSet)
+
+    @property
+    def bars(self) -> int:
+        """Closed bars fed to the indicators (lifetime): the indicator set's own count.
+
+        Not stored apart: the set counts the bars it applied, and a second counter of
+        the same thing could only ever disagree with it.
+        """
+        ind = self.get(IndicatorSet)
+        return 0 if ind is None else ind.bars
 
 
 def update(
@@ -202,47 +210,32 @@ def update(
     n = len(prices)
     if n:
         days = ist_day(event_ns)
-        last_day = int(days[-1])
-        if last_day != an.vwap_day:
-            an.vwap_day, an.vwap_pv, an.vwap_volume = last_day, 0.0, 0
-            keep = days == last_day
-            p_day, v_day = prices[keep], incs[keep]
-        else:
-            p_day, v_day = prices, incs
-        an.vwap_pv += float(np.dot(p_day, v_day.astype(np.float64)))
-        an.vwap_volume += int(v_day.sum())
-        if an.vwap_volume > 0:
-            doc["vwap"] = an.vwap_pv / an.vwap_volume
+        vwap = an.setdefault(SessionVwap, SessionVwap)
+        vwap.add(prices, incs, days)
+        value = vwap.value
+        if value is not None:
+            doc["vwap"] = value
         if info.tick_size > 0:
-            if an.profile is None:
-                an.profile = VolumeProfile(info.tick_size, config.profile)
-            an.profile.update_many(prices, incs, event_ns, days)
-            traded = prices[incs > 0]
-            if len(traded):
-                lo = row_index(float(traded.min()), info.tick_size)
-                hi = row_index(float(traded.max()), info.tick_size)
-                an.dirty_lo = lo if an.dirty_lo < 0 else min(an.dirty_lo, lo)
-                an.dirty_hi = max(an.dirty_hi, hi)
+            an.setdefault(ProfileState, lambda: ProfileState(
+                VolumeProfile(info.tick_size, config.profile))).add(prices, incs, event_ns, days)
         if info.is_vix:
-            an.vix = an.vix or VixRegime()
+            vix = an.setdefault(VixRegime, VixRegime)
             vp = config.baseline.params.vix
             for p, t in zip(prices.tolist(), event_ns.tolist(), strict=True):
-                change = an.vix.update(p, t, vp)
+                change = vix.update(p, t, vp)
                 if change is not None:
                     doc.setdefault("vix_changes", []).append({
                         "previous": change.previous.value if change.previous else None,
                         "regime": change.current.value, "vix": change.vix,
                         "event_ns": change.event_ns, "multiplier": change.multiplier})
-            if an.vix.regime is not None:
-                doc["vix_regime"] = {"regime": an.vix.regime.value, "vix": an.vix.last_vix,
-                                     "multiplier": an.vix.multiplier(vp)}
-    for bar in bars:
-        if an.indicators is None:
-            an.indicators = IndicatorSet(config.indicators)
-        an.indicators.update_bar(bar.open, bar.high, bar.low, bar.close, float(bar.volume))
-        an.bars += 1
+            if vix.regime is not None:
+                doc["vix_regime"] = {"regime": vix.regime.value, "vix": vix.last_vix,
+                                     "multiplier": vix.multiplier(vp)}
     if bars:
-        doc["indicators"] = an.indicators.values()
+        ind = an.setdefault(IndicatorSet, lambda: IndicatorSet(config.indicators))
+        for bar in bars:
+            ind.update_bar(bar.open, bar.high, bar.low, bar.close, float(bar.volume))
+        doc["indicators"] = ind.values()
         doc["bar_start_ns"] = bars[-1].start_ns
     ratios = []
     for b in buckets:
@@ -253,21 +246,21 @@ def update(
                        "volume_ratio": r.ratio, "capped": r.capped, "reason": r.reason})
     if ratios:
         doc["volume_ratios"] = ratios
-    prof = an.profile
+    ps = an.get(ProfileState)
     if n:
         last_ns: int | None = int(event_ns[-1])
     elif bars:
         last_ns = bars[-1].last_ts_ns
     else:
-        last_ns = prof.last_ts_ns if prof is not None and not prof.empty else None
-    if prof is not None and last_ns is not None and (
-            prof.due(last_ns) or (flush and not prof.empty)):
-        snap = prof.publish(last_ns)
-        if snap is not None:
+        last_ns = ps.profile.last_ts_ns if ps is not None and not ps.profile.empty else None
+    if ps is not None and last_ns is not None and (
+            ps.profile.due(last_ns) or (flush and not ps.profile.empty)):
+        published = ps.publish(last_ns)
+        if published is not None:
+            snap, dirty = published
             # Unformatted: the mirror builds the Redis payloads (profile_payloads).
             doc["profile"] = {"date": snap_date(snap), "snapshot": snapshot_doc(snap),
-                              "dirty": [an.dirty_lo, an.dirty_hi]}
-            an.dirty_lo = an.dirty_hi = -1
+                              "dirty": list(dirty)}
     if not doc:
         return None
     doc["ts_ns"] = last_ns if last_ns is not None else 0

@@ -30,12 +30,12 @@ import itertools
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from aion.tables import kernels
+from aion.tables import kernels, state_registry
 from aion.tables.analytics import Analytics, AnalyticsConfig, default_config
 from aion.tables.bars import (
     NEW,
@@ -48,6 +48,15 @@ from aion.tables.bars import (
 )
 from aion.tables.bars import advance_watermark as _bars_advance_watermark
 from aion.tables.position import first_new
+from aion.tables.state_codec import (
+    StateComponent,
+    StateFormatError,
+    component_index,
+    decode_section,
+    dumps,
+    encode_section,
+)
+from aion.tables.state_legacy import upgrade_v1
 from aion.tables.timeutil import (
     IST_OFFSET_NS,
     KIND_FULL,
@@ -74,7 +83,10 @@ from aion.tables.volume import (
     volume_step,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Envelope version :meth:`InstrumentState.to_bytes` writes (named components)."""
+READ_VERSIONS = (1, 2)
+"""Envelope versions :meth:`InstrumentState.from_bytes` reads (1 via ``state_legacy``)."""
 REJECT_DECODE = "decode_error"
 REJECT_BAD_PRICE = "bad_price"
 
@@ -119,6 +131,7 @@ class InstrumentState:
         ticks_applied: Accepted ticks (lifetime).
         late_ticks: Accepted ticks that were late for their bar (lifetime).
         rejects: Rejected ticks by reason (lifetime).
+        analytics: The analytics' components (None for instruments without analytics).
     """
 
     token: int
@@ -132,32 +145,45 @@ class InstrumentState:
     analytics: Analytics | None = None
 
     def to_bytes(self) -> bytes:
-        """Compact, deterministic serialisation for the table changelog.
+        """Compact, deterministic serialisation for the table changelog (envelope v2).
 
-        JSON with sorted keys and no whitespace; floats use Python's shortest
-        round-tripping repr, so :meth:`from_bytes` restores them exactly.
+        The envelope holds the agent's own bookkeeping (token, source positions,
+        counters); every component is written under its name with its version
+        (``state_codec``): the tick state's in ``"c"``, the analytics' in ``"an"``
+        (absent when the instrument has no analytics). Canonical JSON, so equal states
+        give equal bytes and floats restore bit for bit. For example::
+
+            {"an":{"indicators":[1,"QUlYUwE..."],"profile":[1,["VlBGMZqZ...",29997,30036]],
+                   "vwap":[1,[20410,8541212.3,5691]]},
+             "c":{"bars":[1,[[1763437500000000000,1500.0,...],0,-1,0,0,0,0]],
+                  "buckets":[1,[[-1,0,0,0,0,0.0],...]],
+                  "volume":[1,[20410,true,5691,0,5691,101,1501.15,...,25,1763437549]]},
+             "late":0,"n":25,"pos":[[0,2,6],[1,3,3]],"rej":{},"token":341249,"v":2}
 
         Returns:
             UTF-8 JSON bytes.
+
+        Raises:
+            StateFormatError: If a component's class is not in the registry (it could
+                not be read back).
         """
-        doc = {
+        index = component_index(state_registry.COMPONENTS)
+        doc: dict[str, Any] = {
             "v": FORMAT_VERSION,
             "token": self.token,
             "pos": [[p, o, i] for p, (o, i) in sorted(self.positions.items())],
-            "vol": self.volume.to_list(),
-            "bars": self.bars.to_list(),
-            "bk": self.buckets.to_list(),
             "n": self.ticks_applied,
             "late": self.late_ticks,
             "rej": self.rejects,
+            "c": encode_section((self.volume, self.bars, self.buckets), index),
         }
         if self.analytics is not None:
-            doc["an"] = self.analytics.to_list()
-        return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+            doc["an"] = encode_section(self.analytics.parts.values(), index)
+        return dumps(doc)
 
     @classmethod
     def from_bytes(cls, data: bytes, config: AnalyticsConfig | None = None) -> InstrumentState:
-        """Restore a state written by :meth:`to_bytes`.
+        """Restore a state written by :meth:`to_bytes` (or by a version-1 build).
 
         Args:
             data: The serialised state.
@@ -167,23 +193,85 @@ class InstrumentState:
             The state.
 
         Raises:
-            ValueError: If the bytes are not a state of a known format version.
+            StateFormatError: (a ``ValueError``) If the bytes are not a state this
+                build can read: not JSON, an unknown envelope version, an unknown
+                component or component version, or a malformed part; the message
+                names what and which versions are known.
         """
-        doc = json.loads(data)
-        if not isinstance(doc, dict) or doc.get("v") != FORMAT_VERSION:
-            raise ValueError("not an InstrumentState of format version 1")
-        return cls(
-            token=doc["token"],
-            positions={p: (o, i) for p, o, i in doc["pos"]},
-            volume=VolumeState.from_list(doc["vol"]),
-            bars=BarState.from_list(doc["bars"]),
-            buckets=BucketState.from_list(doc["bk"]),
-            ticks_applied=doc["n"],
-            late_ticks=doc["late"],
-            rejects=dict(doc["rej"]),
-            analytics=None if "an" not in doc
-            else Analytics.from_list(doc["an"], config or default_config()),
-        )
+        try:
+            doc = json.loads(data)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            raise StateFormatError(f"not an InstrumentState: {exc}") from None
+        if not isinstance(doc, dict):
+            raise StateFormatError(f"not an InstrumentState: a JSON {type(doc).__name__}, "
+                                   "not an object")
+        version = doc.get("v")
+        if type(version) is int and version in READ_VERSIONS:
+            if version == 1:
+                doc = upgrade_v1(doc)
+        else:
+            raise StateFormatError(
+                f"InstrumentState format version {version!r} is unknown to this build "
+                f"(known: 1 (upgraded on read), {FORMAT_VERSION})",
+                version=version, known=READ_VERSIONS)
+        config = config or default_config()
+        index = component_index(state_registry.COMPONENTS)
+        try:
+            tick = decode_section(doc["c"], index, config)
+            analytics = None if "an" not in doc else decode_section(doc["an"], index, config)
+            state = cls(
+                token=doc["token"],
+                positions={p: (o, i) for p, o, i in doc["pos"]},
+                volume=_take(tick, VolumeState),
+                bars=_take(tick, BarState),
+                buckets=_take(tick, BucketState),
+                ticks_applied=doc["n"],
+                late_ticks=doc["late"],
+                rejects=dict(doc["rej"]),
+                analytics=None if analytics is None else Analytics(analytics),
+            )
+        except StateFormatError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StateFormatError(f"malformed InstrumentState envelope "
+                                   f"({type(exc).__name__}: {exc})") from exc
+        if tick:
+            raise StateFormatError(
+                f"state component(s) {', '.join(sorted(tick))} cannot be held by the tick "
+                f"state (it holds {', '.join(sorted(_TICK_NAMES))}; other components "
+                "belong under \"an\")", component=min(tick))
+        if analytics and not _TICK_NAMES.isdisjoint(analytics):
+            misplaced = sorted(_TICK_NAMES.intersection(analytics))
+            raise StateFormatError(
+                f"state component(s) {', '.join(misplaced)} belong to the tick state, not "
+                "to the analytics", component=misplaced[0])
+        return state
+
+
+_TICK_NAMES = frozenset(c.NAME for c in state_registry.TICK_COMPONENTS)
+"""Names of the components held by ``InstrumentState`` fields (section ``"c"``)."""
+
+_TickPartT = TypeVar("_TickPartT", VolumeState, BarState, BucketState)
+
+
+def _take(parts: dict[str, StateComponent], kind: type[_TickPartT]) -> _TickPartT:
+    """Remove and return the tick-state component of a class from decoded parts.
+
+    Args:
+        parts: Decoded components by name (the one taken is removed).
+        kind: Its class.
+
+    Returns:
+        The component.
+
+    Raises:
+        StateFormatError: If it is missing.
+    """
+    part = parts.pop(kind.NAME, None)
+    if not isinstance(part, kind):
+        raise StateFormatError(f"state component {kind.NAME!r} is missing from the tick state",
+                               component=kind.NAME)
+    return part
 
 
 SMALL_SLICE = 32

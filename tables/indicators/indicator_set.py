@@ -17,10 +17,12 @@ which the caller invokes on a new trading date (no clock here).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import struct
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +53,9 @@ from aion.tables.indicators import (
 from aion.tables.indicators import kernel as k
 from aion.tables.indicators.layout import H_BARS, H_TICKS, Layout, build
 from aion.tables.indicators.params import IndicatorParams
+
+if TYPE_CHECKING:
+    from aion.tables.analytics import AnalyticsConfig
 
 Value = float | dict[str, float]
 
@@ -327,6 +332,36 @@ class IndicatorSet:
             raise ValueError("indicator state: wrong length")
         out.state = np.frombuffer(body, dtype="<f8").astype(np.float64)
         return out
+
+    # ------------------------------------------------------------------ state component
+    NAME: ClassVar[str] = "indicators"
+    VERSION: ClassVar[int] = 1
+
+    def encode(self) -> str:
+        """The state component payload (``tables.state_codec``), version 1.
+
+        Returns:
+            :meth:`to_bytes` in base64 (its own header carries the vector's version
+            and the params' fingerprint).
+        """
+        return base64.b64encode(self.to_bytes()).decode()
+
+    @classmethod
+    def decode(cls, payload: Any, version: int, config: AnalyticsConfig) -> IndicatorSet:
+        """Inverse of :meth:`encode`.
+
+        Args:
+            payload: An :meth:`encode` payload.
+            version: Its version (1, the only one so far).
+            config: Parameters the state was built with (its indicator periods).
+
+        Returns:
+            The set.
+
+        Raises:
+            ValueError: See :meth:`from_bytes`.
+        """
+        return cls.from_bytes(config.indicators, base64.b64decode(payload))
 
     def copy(self) -> IndicatorSet:
         """An independent copy.
