@@ -47,6 +47,43 @@ from aion.tables.bars import (
     apply_bar_tick,
 )
 from aion.tables.bars import advance_watermark as _bars_advance_watermark
+from aion.tables.kernels import (
+    ACC_WIDTH,
+    F_ACC0,
+    F_HIGH,
+    F_LAST_PRICE,
+    F_LOW,
+    F_OB_CLOSE,
+    F_OB_HIGH,
+    F_OB_LOW,
+    F_OB_OPEN,
+    F_OB_PV,
+    I_ACC0,
+    I_BASELINE,
+    I_CLOSED_DAY,
+    I_CUMULATIVE,
+    I_DAY,
+    I_FLOOR,
+    I_HAS_OPEN,
+    I_INC_TOTAL,
+    I_LAST_INC,
+    I_LAST_UPDATE,
+    I_OB_FIRST_TS,
+    I_OB_LAST_TS,
+    I_OB_LATE,
+    I_OB_PV_VOLUME,
+    I_OB_START,
+    I_OB_TICKS,
+    I_OB_VOLUME,
+    I_OBSERVED,
+    I_POST_TICKS,
+    I_POST_VOLUME,
+    I_UNBARRED_TICKS,
+    I_UNBARRED_VOLUME,
+    I_UPDATE_COUNT,
+    N_FLOAT_STATE,
+    N_INT_STATE,
+)
 from aion.tables.position import first_new
 from aion.tables.state_codec import (
     StateComponent,
@@ -606,6 +643,9 @@ def _run_python(
 def _pack(state: InstrumentState) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """The kernel's flat state arrays (``kernels.I_*`` / ``F_*`` layout).
 
+    Every value is written at its named slot, so the layout is defined once, in
+    ``kernels``, and a slot moved there cannot silently shift the others here.
+
     Args:
         state: The instrument's state.
 
@@ -615,44 +655,46 @@ def _pack(state: InstrumentState) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
     vs = state.volume
     bs = state.bars
     ob = bs.open_bar
-    ints = [
-        vs.day,
-        int(vs.observed),
-        vs.cumulative,
-        vs.baseline_volume,
-        vs.incremental_total,
-        vs.last_incremental,
-        vs.update_count,
-        vs.last_update,
-    ]
-    floats = [vs.last_price, vs.high_price, vs.low_price]
-    if ob is None:
-        ints += [0, 0, 0, 0, 0, 0, 0, 0]
-        floats += [0.0, 0.0, 0.0, 0.0, 0.0]
-    else:
-        ints += [
-            1,
-            ob.start_ns,
-            ob.volume,
-            ob.tick_count,
-            ob.late_ticks,
-            ob.pv_volume,
-            ob.first_ts_ns,
-            ob.last_ts_ns,
-        ]
-        floats += [ob.open, ob.high, ob.low, ob.close, ob.pv]
-    ints += [
-        bs.floor_ns,
-        bs.closed_day,
-        bs.post_close_ticks,
-        bs.post_close_volume,
-        bs.unbarred_ticks,
-        bs.unbarred_volume,
-    ]
-    for acc in state.buckets.accs:
-        ints += [acc.start_ns, acc.volume, acc.count, acc.first_ts_ns, acc.last_ts_ns]
-        floats.append(acc.last_price)
-    return np.array(ints, dtype=np.int64), np.array(floats, dtype=np.float64)
+    si = [0] * N_INT_STATE
+    sf = [0.0] * N_FLOAT_STATE
+    si[I_DAY] = vs.day
+    si[I_OBSERVED] = int(vs.observed)
+    si[I_CUMULATIVE] = vs.cumulative
+    si[I_BASELINE] = vs.baseline_volume
+    si[I_INC_TOTAL] = vs.incremental_total
+    si[I_LAST_INC] = vs.last_incremental
+    si[I_UPDATE_COUNT] = vs.update_count
+    si[I_LAST_UPDATE] = vs.last_update
+    sf[F_LAST_PRICE] = vs.last_price
+    sf[F_HIGH] = vs.high_price
+    sf[F_LOW] = vs.low_price
+    if ob is not None:  # else every open-bar slot stays 0, I_HAS_OPEN included
+        si[I_HAS_OPEN] = 1
+        si[I_OB_START] = ob.start_ns
+        si[I_OB_VOLUME] = ob.volume
+        si[I_OB_TICKS] = ob.tick_count
+        si[I_OB_LATE] = ob.late_ticks
+        si[I_OB_PV_VOLUME] = ob.pv_volume
+        si[I_OB_FIRST_TS] = ob.first_ts_ns
+        si[I_OB_LAST_TS] = ob.last_ts_ns
+        sf[F_OB_OPEN] = ob.open
+        sf[F_OB_HIGH] = ob.high
+        sf[F_OB_LOW] = ob.low
+        sf[F_OB_CLOSE] = ob.close
+        sf[F_OB_PV] = ob.pv
+    si[I_FLOOR] = bs.floor_ns
+    si[I_CLOSED_DAY] = bs.closed_day
+    si[I_POST_TICKS] = bs.post_close_ticks
+    si[I_POST_VOLUME] = bs.post_close_volume
+    si[I_UNBARRED_TICKS] = bs.unbarred_ticks
+    si[I_UNBARRED_VOLUME] = bs.unbarred_volume
+    for k, acc in enumerate(state.buckets.accs):
+        # Each coarse bucket block is start_ns, volume, count, first_ts_ns, last_ts_ns.
+        j = I_ACC0 + k * ACC_WIDTH
+        si[j : j + ACC_WIDTH] = (
+            acc.start_ns, acc.volume, acc.count, acc.first_ts_ns, acc.last_ts_ns)
+        sf[F_ACC0 + k] = acc.last_price
+    return np.array(si, dtype=np.int64), np.array(sf, dtype=np.float64)
 
 
 def _unpack(state: InstrumentState, si: list[int], sf: list[float]) -> None:
@@ -664,39 +706,45 @@ def _unpack(state: InstrumentState, si: list[int], sf: list[float]) -> None:
         sf: Float state, ``kernels.F_*`` layout.
     """
     vs = state.volume
-    (
-        vs.day,
-        observed,
-        vs.cumulative,
-        vs.baseline_volume,
-        vs.incremental_total,
-        vs.last_incremental,
-        vs.update_count,
-        vs.last_update,
-    ) = si[0:8]
-    vs.observed = bool(observed)
-    vs.last_price, vs.high_price, vs.low_price = sf[0:3]
+    vs.day = si[I_DAY]
+    vs.observed = bool(si[I_OBSERVED])
+    vs.cumulative = si[I_CUMULATIVE]
+    vs.baseline_volume = si[I_BASELINE]
+    vs.incremental_total = si[I_INC_TOTAL]
+    vs.last_incremental = si[I_LAST_INC]
+    vs.update_count = si[I_UPDATE_COUNT]
+    vs.last_update = si[I_LAST_UPDATE]
+    vs.last_price = sf[F_LAST_PRICE]
+    vs.high_price = sf[F_HIGH]
+    vs.low_price = sf[F_LOW]
     bs = state.bars
-    if si[8]:
+    if si[I_HAS_OPEN]:
         bs.open_bar = OpenBar(
-            si[9], sf[3], sf[4], sf[5], sf[6], si[10], si[11], si[12], sf[7], si[13], si[14],
-            si[15],
+            start_ns=si[I_OB_START],
+            open=sf[F_OB_OPEN],
+            high=sf[F_OB_HIGH],
+            low=sf[F_OB_LOW],
+            close=sf[F_OB_CLOSE],
+            volume=si[I_OB_VOLUME],
+            tick_count=si[I_OB_TICKS],
+            late_ticks=si[I_OB_LATE],
+            pv=sf[F_OB_PV],
+            pv_volume=si[I_OB_PV_VOLUME],
+            first_ts_ns=si[I_OB_FIRST_TS],
+            last_ts_ns=si[I_OB_LAST_TS],
         )
     else:
         bs.open_bar = None
-    (
-        bs.floor_ns,
-        bs.closed_day,
-        bs.post_close_ticks,
-        bs.post_close_volume,
-        bs.unbarred_ticks,
-        bs.unbarred_volume,
-    ) = si[16:22]
-    base = kernels.I_ACC0
+    bs.floor_ns = si[I_FLOOR]
+    bs.closed_day = si[I_CLOSED_DAY]
+    bs.post_close_ticks = si[I_POST_TICKS]
+    bs.post_close_volume = si[I_POST_VOLUME]
+    bs.unbarred_ticks = si[I_UNBARRED_TICKS]
+    bs.unbarred_volume = si[I_UNBARRED_VOLUME]
     for k, acc in enumerate(state.buckets.accs):
-        j = base + k * kernels.ACC_WIDTH
+        j = I_ACC0 + k * ACC_WIDTH
         acc.start_ns, acc.volume, acc.count, acc.first_ts_ns, acc.last_ts_ns = si[j : j + 5]
-        acc.last_price = sf[kernels.F_ACC0 + k]
+        acc.last_price = sf[F_ACC0 + k]
 
 
 def _run_kernel(
