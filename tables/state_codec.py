@@ -18,10 +18,11 @@ A component class provides (:class:`StateComponent`):
 In the serialised form a component is ``"NAME": [version, payload]``; a section of the
 state is an object of those (see ``instrument_state`` for the envelope around them).
 The layout *inside* a payload is the component's own business: most are positional
-lists, versioned by ``VERSION``. Named fields inside payloads would make every state
-about three times longer and ``to_bytes`` markedly slower on the hot path (the worker
-writes every touched state after every bundle), while names at the component level
-already keep one component's layout from leaking into another's.
+lists, versioned by ``VERSION``. Field names inside the payloads were measured: they
+make the volume, bars and buckets payloads about 3.4 times longer (311 -> 1068 bytes)
+and their JSON encoding about twice as slow, on the hot path (the worker writes every
+touched state after every bundle); names at the component level already keep one
+component's layout from leaking into another's.
 
 Serialisation is canonical: sorted keys, no whitespace, floats as Python's shortest
 round-tripping repr (so they restore bit for bit), NaN and infinities refused.
