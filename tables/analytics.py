@@ -1,14 +1,16 @@
 """Per-instrument analytics fused into the tick agent: indicators, VWAP, profile, volume ratio.
 
 They share the instrument key with the volume and bar state, so they live in the same
-table value and are updated inside the same bundle (docs/architecture.md, "Throughput":
-stages that share the instrument key are fused into the ticks agent):
+table value and are updated inside the same bundle (DESIGN.md, "Fuse per-instrument
+stages into one agent where they share a key"):
 
 * **Indicators** update on every closed 1-minute bar (``tables.indicators``).
 * **Session VWAP** accumulates ``price x incremental volume`` of every accepted tick, so
   it is exact per tick; it resets on a new trading date.
 * **Volume profile** bins every accepted tick (``tables.profile``) and is published at
   its own cadence (100 ticks or 1 minute of event time).
+* **VIX regime** (INDIA VIX only) follows the VIX last price
+  (``volume_baseline.VixRegime``).
 * **Volume ratio**: every closed volume bucket is compared with the time-aware baseline
   (``tables.volume_baseline``) of the symbol's ``avg_volume_20d``. The ratio is
   regime-free; the VIX-adjusted threshold is ``expected x regime multiplier`` and is
@@ -16,21 +18,26 @@ stages that share the instrument key are fused into the ticks agent):
   regime as a ``VixRegimeUpdate`` record, Redis indicator ``vix_regime``): joining it into
   other partitions at processing time would make the result depend on scheduling.
 
+Each analytic's state is a named, versioned component (``tables.state_codec``) held in
+:class:`Analytics` by name, so a new analytic adds a component without touching the
+others or the serialised form of theirs.
+
 Everything is a pure function of the ticks and the instrument's reference data.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from aion.tables.bars import Bar
 from aion.tables.indicators import IndicatorParams, IndicatorSet
-from aion.tables.profile import ProfileParams, ProfileSnapshot, VolumeProfile, row_index
+from aion.tables.profile import ProfileParams, ProfileSnapshot, VolumeProfile
+from aion.tables.profile_state import ProfileState
 from aion.tables.records import (
     IndicatorUpdate,
     ProfileUpdate,
@@ -39,14 +46,11 @@ from aion.tables.records import (
     VolumeRatio,
     VwapUpdate,
 )
+from aion.tables.session_vwap import SessionVwap
+from aion.tables.state_codec import StateComponent
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, day_to_iso, ist_day, minute_of_day_ist
 from aion.tables.volume import BucketRecord
-from aion.tables.volume_baseline import (
-    BaselineParams,
-    Regime,
-    VixRegime,
-    VolumeBaseline,
-)
+from aion.tables.volume_baseline import BaselineParams, VixRegime, VolumeBaseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,76 +113,80 @@ def default_config() -> AnalyticsConfig:
     return _DEFAULT[0]
 
 
+PartT = TypeVar("PartT", bound=StateComponent)
+
+
 @dataclass(slots=True)
 class Analytics:
-    """Analytics state of one instrument (part of ``InstrumentState``).
+    """Analytics state of one instrument (part of ``InstrumentState``): components by name.
+
+    Each analytic keeps its state in its own component (``state_codec.StateComponent``),
+    held here under the component's ``NAME``: ``indicators`` (``IndicatorSet``, created at
+    the first closed bar), ``profile`` (``ProfileState``, instruments with a tick size),
+    ``vwap`` (``SessionVwap``, from the first accepted tick) and ``vix`` (``VixRegime``,
+    INDIA VIX only). A component is absent until its analytic first has something to
+    hold, and a new one (the pattern detectors next) needs no change here: it is stored
+    with :meth:`put`, found with :meth:`get` and serialised by its registry entry.
 
     Attributes:
-        indicators: Indicator set (created at the first closed bar).
-        profile: Volume profile (instruments with a tick size).
-        vix: VIX regime (INDIA VIX only).
-        vwap_day: IST day of the VWAP accumulators.
-        vwap_pv: Sum of price x incremental volume this day.
-        vwap_volume: Sum of incremental volume this day.
-        bars: Closed bars fed to the indicators (lifetime).
-        dirty_lo: Lowest profile row that gained volume since the last publish (-1: none).
-        dirty_hi: Highest such row.
+        parts: The components by name.
     """
 
-    indicators: IndicatorSet | None = None
-    profile: VolumeProfile | None = None
-    vix: VixRegime | None = None
-    vwap_day: int = -1
-    vwap_pv: float = 0.0
-    vwap_volume: int = 0
-    bars: int = 0
-    dirty_lo: int = -1
-    dirty_hi: int = -1
+    parts: dict[str, StateComponent] = field(default_factory=dict)
 
-    def to_list(self) -> list[Any]:
-        """Positional, JSON-safe serialisation (binary parts base64).
-
-        Returns:
-            The list.
-        """
-        vix = self.vix
-        return [
-            _b64(self.indicators.to_bytes()) if self.indicators is not None else None,
-            _b64(self.profile.to_bytes()) if self.profile is not None else None,
-            None if vix is None else [vix.regime.value if vix.regime else None,
-                                      vix.last_vix if vix.last_ns >= 0 else None,
-                                      vix.last_ns, vix.rejected],
-            self.vwap_day, self.vwap_pv, self.vwap_volume, self.bars,
-            self.dirty_lo, self.dirty_hi,
-        ]
-
-    @classmethod
-    def from_list(cls, v: list[Any], config: AnalyticsConfig) -> Analytics:
-        """Inverse of :meth:`to_list`.
+    def get(self, kind: type[PartT]) -> PartT | None:
+        """The component of a class, if present.
 
         Args:
-            v: The list.
-            config: Parameters the binary parts were built with.
+            kind: The component class.
 
         Returns:
-            The state.
+            The component, or None.
         """
-        ind = None if v[0] is None else IndicatorSet.from_bytes(
-            config.indicators, base64.b64decode(v[0]))
-        prof = None if v[1] is None else VolumeProfile.from_bytes(
-            base64.b64decode(v[1]), config.profile)
-        vix = None
-        if v[2] is not None:
-            regime, last, last_ns, rejected = v[2]
-            vix = VixRegime(Regime(regime) if regime else None,
-                            float("nan") if last is None else float(last), int(last_ns),
-                            int(rejected))
-        return cls(ind, prof, vix, int(v[3]), float(v[4]), int(v[5]), int(v[6]), int(v[7]),
-                   int(v[8]))
+        # put() files every part under its own class's NAME, so the cast holds.
+        return cast("PartT | None", self.parts.get(kind.NAME))
 
+    def setdefault(self, kind: type[PartT], make: Callable[[], PartT]) -> PartT:
+        """The component of a class, created with ``make`` and stored if absent.
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+        Args:
+            kind: The component class.
+            make: Builds a new one.
+
+        Returns:
+            The component.
+        """
+        part = self.parts.get(kind.NAME)
+        if part is None:
+            part = self.parts[kind.NAME] = make()
+        return cast("PartT", part)
+
+    def put(self, part: PartT) -> PartT:
+        """Store a component under its name (replacing any of that name).
+
+        Args:
+            part: The component.
+
+        Returns:
+            ``part``.
+        """
+        self.parts[type(part).NAME] = part
+        return part
+
+    @property
+    def indicators(self) -> IndicatorSet | None:
+        """The indicator set (None before the first closed bar)."""
+        return self.get(IndicatorSet)
+
+    @property
+    def bars(self) -> int:
+        """Closed bars fed to the indicators (lifetime): the indicator set's own count.
+
+        Not stored apart: the set counts the bars it applied, and a second counter of
+        the same thing could only ever disagree with it.
+        """
+        ind = self.get(IndicatorSet)
+        return 0 if ind is None else ind.bars
 
 
 def update(
@@ -215,50 +223,34 @@ def update(
     """
     out: list[Record] = []
     n = len(prices)
-    prof = an.profile
+    ps = an.get(ProfileState)
     if n:
         last_ns: int | None = int(event_ns[-1])
     elif bars:
         last_ns = bars[-1].last_ts_ns
     else:
-        last_ns = prof.last_ts_ns if prof is not None and not prof.empty else None
+        last_ns = ps.profile.last_ts_ns if ps is not None and not ps.profile.empty else None
     ts_ns = last_ns if last_ns is not None else 0
     symbol = info.symbol
     if n:
         days = ist_day(event_ns)
-        last_day = int(days[-1])
-        if last_day != an.vwap_day:
-            an.vwap_day, an.vwap_pv, an.vwap_volume = last_day, 0.0, 0
-            keep = days == last_day
-            p_day, v_day = prices[keep], incs[keep]
-        else:
-            p_day, v_day = prices, incs
-        an.vwap_pv += float(np.dot(p_day, v_day.astype(np.float64)))
-        an.vwap_volume += int(v_day.sum())
-        if an.vwap_volume > 0:
-            out.append(VwapUpdate(token=token, symbol=symbol, ts_ns=ts_ns,
-                                  vwap=an.vwap_pv / an.vwap_volume))
+        vwap = an.setdefault(SessionVwap, SessionVwap)
+        vwap.add(prices, incs, days)
+        value = vwap.value
+        if value is not None:
+            out.append(VwapUpdate(token=token, symbol=symbol, ts_ns=ts_ns, vwap=value))
         if info.tick_size > 0:
-            if an.profile is None:
-                an.profile = prof = VolumeProfile(info.tick_size, config.profile)
-            an.profile.update_many(prices, incs, event_ns, days)
-            traded = prices[incs > 0]
-            if len(traded):
-                lo = row_index(float(traded.min()), info.tick_size)
-                hi = row_index(float(traded.max()), info.tick_size)
-                an.dirty_lo = lo if an.dirty_lo < 0 else min(an.dirty_lo, lo)
-                an.dirty_hi = max(an.dirty_hi, hi)
+            ps = an.setdefault(ProfileState, lambda: ProfileState(
+                VolumeProfile(info.tick_size, config.profile)))
+            ps.add(prices, incs, event_ns, days)
         if info.is_vix:
             out.extend(_vix(an, token, symbol, ts_ns, prices, event_ns, config))
-    for bar in bars:
-        if an.indicators is None:
-            an.indicators = IndicatorSet(config.indicators)
-        an.indicators.update_bar(bar.open, bar.high, bar.low, bar.close, float(bar.volume))
-        an.bars += 1
-    if bars and an.indicators is not None:
+    if bars:
+        ind = an.setdefault(IndicatorSet, lambda: IndicatorSet(config.indicators))
+        for bar in bars:
+            ind.update_bar(bar.open, bar.high, bar.low, bar.close, float(bar.volume))
         out.append(IndicatorUpdate(token=token, symbol=symbol, ts_ns=ts_ns,
-                                   bar_start_ns=bars[-1].start_ns,
-                                   values=an.indicators.values()))
+                                   bar_start_ns=bars[-1].start_ns, values=ind.values()))
     for b in buckets:
         minute = int(minute_of_day_ist(b.start_ns)) - SESSION_OPEN_MINUTE
         r = config.baseline.ratio(b.volume, info.avg_volume_20d, minute, b.resolution)
@@ -266,31 +258,31 @@ def update(
                                ts_ns=ts_ns, resolution=b.resolution, start_ns=b.start_ns,
                                volume=b.volume, expected=r.expected or None,
                                volume_ratio=r.ratio, capped=r.capped, reason=r.reason or ""))
-    if prof is not None and last_ns is not None and (
-            prof.due(last_ns) or (flush and not prof.empty)):
-        snap = prof.publish(last_ns)
-        if snap is not None:
+    if ps is not None and last_ns is not None and (
+            ps.profile.due(last_ns) or (flush and not ps.profile.empty)):
+        published = ps.publish(last_ns)
+        if published is not None:
+            snap, (lo, hi) = published
             # Unformatted: the mirror's writer builds the Redis payloads.
-            out.append(profile_record(snap, token, symbol, an.dirty_lo, an.dirty_hi))
-            an.dirty_lo = an.dirty_hi = -1
+            out.append(profile_record(snap, token, symbol, lo, hi))
     return out
 
 
 def _vix(an: Analytics, token: int, symbol: str, ts_ns: int, prices: np.ndarray,
          event_ns: np.ndarray, config: AnalyticsConfig) -> list[Record]:
     """Feed the VIX ticks to the regime; the regime after the bundle, if known."""
-    an.vix = an.vix or VixRegime()
+    vix = an.setdefault(VixRegime, VixRegime)
     vp = config.baseline.params.vix
     last_change = None
     for p, t in zip(prices.tolist(), event_ns.tolist(), strict=True):
-        change = an.vix.update(p, t, vp)
+        change = vix.update(p, t, vp)
         if change is not None:
             last_change = change
-    if an.vix.regime is None:
+    if vix.regime is None:
         return []
     return [VixRegimeUpdate(
-        token=token, symbol=symbol, ts_ns=ts_ns, regime=an.vix.regime.value,
-        vix=an.vix.last_vix, multiplier=an.vix.multiplier(vp),
+        token=token, symbol=symbol, ts_ns=ts_ns, regime=vix.regime.value,
+        vix=vix.last_vix, multiplier=vix.multiplier(vp),
         previous=None if last_change is None or last_change.previous is None
         else last_change.previous.value,
         changed_ns=None if last_change is None else last_change.event_ns)]
@@ -319,4 +311,3 @@ def profile_record(snap: ProfileSnapshot, token: int, symbol: str, dirty_lo: int
 def snap_date(snap: Any) -> str | None:
     """ISO trading date of a profile snapshot."""
     return day_to_iso(snap.day) if snap.day >= 0 else None
-

@@ -26,10 +26,13 @@ all the incremental volume applied.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aion.tables.records import BarClosed
 from aion.tables.timeutil import NS_PER_MIN, NS_PER_MS, iso_ist
+
+if TYPE_CHECKING:
+    from aion.tables.analytics import AnalyticsConfig
 
 # apply_bar_tick outcomes.
 SAME = 0
@@ -154,27 +157,6 @@ class OpenBar:
     first_ts_ns: int
     last_ts_ns: int
 
-    def to_list(self) -> list[Any]:
-        """Serialise to a positional list.
-
-        Returns:
-            The field values in declaration order.
-        """
-        return [
-            self.start_ns,
-            self.open,
-            self.high,
-            self.low,
-            self.close,
-            self.volume,
-            self.tick_count,
-            self.late_ticks,
-            self.pv,
-            self.pv_volume,
-            self.first_ts_ns,
-            self.last_ts_ns,
-        ]
-
     def freeze(self, token: int) -> Bar:
         """The closed-bar record of this bar.
 
@@ -223,15 +205,34 @@ class BarState:
     unbarred_ticks: int = 0
     unbarred_volume: int = 0
 
-    def to_list(self) -> list[Any]:
-        """Serialise to a positional list.
+    NAME: ClassVar[str] = "bars"
+    VERSION: ClassVar[int] = 1
+
+    def encode(self) -> list[Any]:
+        """The state component payload (``state_codec``), version 1.
 
         Returns:
-            The field values in declaration order, the open bar as a nested list.
+            ``[open_bar, floor_ns, closed_day, post_close_ticks, post_close_volume,
+            unbarred_ticks, unbarred_volume]``, the open bar None or ``[start_ns, open,
+            high, low, close, volume, tick_count, late_ticks, pv, pv_volume,
+            first_ts_ns, last_ts_ns]``.
         """
         ob = self.open_bar
         return [
-            None if ob is None else ob.to_list(),
+            None if ob is None else [
+                ob.start_ns,
+                ob.open,
+                ob.high,
+                ob.low,
+                ob.close,
+                ob.volume,
+                ob.tick_count,
+                ob.late_ticks,
+                ob.pv,
+                ob.pv_volume,
+                ob.first_ts_ns,
+                ob.last_ts_ns,
+            ],
             self.floor_ns,
             self.closed_day,
             self.post_close_ticks,
@@ -241,17 +242,25 @@ class BarState:
         ]
 
     @classmethod
-    def from_list(cls, values: list[Any]) -> BarState:
-        """Inverse of :meth:`to_list`.
+    def decode(cls, payload: Any, version: int, config: AnalyticsConfig) -> BarState:
+        """Inverse of :meth:`encode`.
 
         Args:
-            values: Output of :meth:`to_list`.
+            payload: An :meth:`encode` payload.
+            version: Its version (1, the only one so far).
+            config: Unused (the layout does not depend on configuration).
 
         Returns:
             The restored state.
         """
-        ob, *rest = values
-        return cls(None if ob is None else OpenBar(*ob), *rest)
+        ob, floor_ns, closed_day, post_ticks, post_volume, unbarred_ticks, unbarred_volume = (
+            payload)
+        if ob is not None:
+            (start, o, h, lo, c, volume, ticks, late, pv, pv_volume, first_ts, last_ts) = ob
+            ob = OpenBar(start, o, h, lo, c, volume, ticks, late, pv, pv_volume, first_ts,
+                         last_ts)
+        return cls(ob, floor_ns, closed_day, post_ticks, post_volume, unbarred_ticks,
+                   unbarred_volume)
 
 
 def _close(bs: BarState, token: int) -> Bar:

@@ -32,12 +32,12 @@ import itertools
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from aion.tables import kernels
+from aion.tables import kernels, state_registry
 from aion.tables.analytics import Analytics, AnalyticsConfig, default_config
 from aion.tables.bars import (
     NEW,
@@ -49,8 +49,54 @@ from aion.tables.bars import (
     apply_bar_tick,
 )
 from aion.tables.bars import advance_watermark as _bars_advance_watermark
+from aion.tables.kernels import (
+    ACC_WIDTH,
+    F_ACC0,
+    F_HIGH,
+    F_LAST_PRICE,
+    F_LOW,
+    F_OB_CLOSE,
+    F_OB_HIGH,
+    F_OB_LOW,
+    F_OB_OPEN,
+    F_OB_PV,
+    I_ACC0,
+    I_BASELINE,
+    I_CLOSED_DAY,
+    I_CUMULATIVE,
+    I_DAY,
+    I_FLOOR,
+    I_HAS_OPEN,
+    I_INC_TOTAL,
+    I_LAST_INC,
+    I_LAST_UPDATE,
+    I_OB_FIRST_TS,
+    I_OB_LAST_TS,
+    I_OB_LATE,
+    I_OB_PV_VOLUME,
+    I_OB_START,
+    I_OB_TICKS,
+    I_OB_VOLUME,
+    I_OBSERVED,
+    I_POST_TICKS,
+    I_POST_VOLUME,
+    I_UNBARRED_TICKS,
+    I_UNBARRED_VOLUME,
+    I_UPDATE_COUNT,
+    N_FLOAT_STATE,
+    N_INT_STATE,
+)
 from aion.tables.position import first_new
 from aion.tables.records import SessionSnapshot
+from aion.tables.state_codec import (
+    StateComponent,
+    StateFormatError,
+    component_index,
+    decode_section,
+    dumps,
+    encode_section,
+)
+from aion.tables.state_legacy import upgrade_v1
 from aion.tables.timeutil import (
     IST_OFFSET_NS,
     KIND_FULL,
@@ -77,7 +123,10 @@ from aion.tables.volume import (
     volume_step,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Envelope version :meth:`InstrumentState.to_bytes` writes (named components)."""
+READ_VERSIONS = (1, 2)
+"""Envelope versions :meth:`InstrumentState.from_bytes` reads (1 via ``state_legacy``)."""
 REJECT_DECODE = "decode_error"
 REJECT_BAD_PRICE = "bad_price"
 
@@ -122,9 +171,9 @@ class InstrumentState:
         ticks_applied: Accepted ticks (lifetime).
         late_ticks: Accepted ticks that were late for their bar (lifetime).
         rejects: Rejected ticks by reason (lifetime).
-        analytics: Indicators, VWAP, volume profile and VIX regime
-            (``tables.analytics.Analytics``; None until the first accepted tick of an
-            instrument the engine context describes).
+        analytics: The analytics' components: indicators, VWAP, volume profile, VIX
+            regime (``tables.analytics.Analytics``; None until the first accepted tick
+            of an instrument the engine context describes).
     """
 
     token: int
@@ -138,32 +187,45 @@ class InstrumentState:
     analytics: Analytics | None = None
 
     def to_bytes(self) -> bytes:
-        """Compact, deterministic serialisation for the table changelog.
+        """Compact, deterministic serialisation for the table changelog (envelope v2).
 
-        JSON with sorted keys and no whitespace; floats use Python's shortest
-        round-tripping repr, so :meth:`from_bytes` restores them exactly.
+        The envelope holds the agent's own bookkeeping (token, source positions,
+        counters); every component is written under its name with its version
+        (``state_codec``): the tick state's in ``"c"``, the analytics' in ``"an"``
+        (absent when the instrument has no analytics). Canonical JSON, so equal states
+        give equal bytes and floats restore bit for bit. For example::
+
+            {"an":{"indicators":[1,"QUlYUwE..."],"profile":[1,["VlBGMZqZ...",29997,30036]],
+                   "vwap":[1,[20410,8541212.3,5691]]},
+             "c":{"bars":[1,[[1763437500000000000,1500.0,...],0,-1,0,0,0,0]],
+                  "buckets":[1,[[-1,0,0,0,0,0.0],...]],
+                  "volume":[1,[20410,true,5691,0,5691,101,1501.15,...,25,1763437549]]},
+             "late":0,"n":25,"pos":[[0,2,6],[1,3,3]],"rej":{},"token":341249,"v":2}
 
         Returns:
             UTF-8 JSON bytes.
+
+        Raises:
+            StateFormatError: If a component's class is not in the registry (it could
+                not be read back).
         """
-        doc = {
+        index = component_index(state_registry.COMPONENTS)
+        doc: dict[str, Any] = {
             "v": FORMAT_VERSION,
             "token": self.token,
             "pos": [[p, o, i] for p, (o, i) in sorted(self.positions.items())],
-            "vol": self.volume.to_list(),
-            "bars": self.bars.to_list(),
-            "bk": self.buckets.to_list(),
             "n": self.ticks_applied,
             "late": self.late_ticks,
             "rej": self.rejects,
+            "c": encode_section((self.volume, self.bars, self.buckets), index),
         }
         if self.analytics is not None:
-            doc["an"] = self.analytics.to_list()
-        return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+            doc["an"] = encode_section(self.analytics.parts.values(), index)
+        return dumps(doc)
 
     @classmethod
     def from_bytes(cls, data: bytes, config: AnalyticsConfig | None = None) -> InstrumentState:
-        """Restore a state written by :meth:`to_bytes`.
+        """Restore a state written by :meth:`to_bytes` (or by a version-1 build).
 
         Args:
             data: The serialised state.
@@ -173,23 +235,85 @@ class InstrumentState:
             The state.
 
         Raises:
-            ValueError: If the bytes are not a state of a known format version.
+            StateFormatError: (a ``ValueError``) If the bytes are not a state this
+                build can read: not JSON, an unknown envelope version, an unknown
+                component or component version, or a malformed part; the message
+                names what and which versions are known.
         """
-        doc = json.loads(data)
-        if not isinstance(doc, dict) or doc.get("v") != FORMAT_VERSION:
-            raise ValueError("not an InstrumentState of format version 1")
-        return cls(
-            token=doc["token"],
-            positions={p: (o, i) for p, o, i in doc["pos"]},
-            volume=VolumeState.from_list(doc["vol"]),
-            bars=BarState.from_list(doc["bars"]),
-            buckets=BucketState.from_list(doc["bk"]),
-            ticks_applied=doc["n"],
-            late_ticks=doc["late"],
-            rejects=dict(doc["rej"]),
-            analytics=None if "an" not in doc
-            else Analytics.from_list(doc["an"], config or default_config()),
-        )
+        try:
+            doc = json.loads(data)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            raise StateFormatError(f"not an InstrumentState: {exc}") from None
+        if not isinstance(doc, dict):
+            raise StateFormatError(f"not an InstrumentState: a JSON {type(doc).__name__}, "
+                                   "not an object")
+        version = doc.get("v")
+        if type(version) is int and version in READ_VERSIONS:
+            if version == 1:
+                doc = upgrade_v1(doc)
+        else:
+            raise StateFormatError(
+                f"InstrumentState format version {version!r} is unknown to this build "
+                f"(known: 1 (upgraded on read), {FORMAT_VERSION})",
+                version=version, known=READ_VERSIONS)
+        config = config or default_config()
+        index = component_index(state_registry.COMPONENTS)
+        try:
+            tick = decode_section(doc["c"], index, config)
+            analytics = None if "an" not in doc else decode_section(doc["an"], index, config)
+            state = cls(
+                token=doc["token"],
+                positions={p: (o, i) for p, o, i in doc["pos"]},
+                volume=_take(tick, VolumeState),
+                bars=_take(tick, BarState),
+                buckets=_take(tick, BucketState),
+                ticks_applied=doc["n"],
+                late_ticks=doc["late"],
+                rejects=dict(doc["rej"]),
+                analytics=None if analytics is None else Analytics(analytics),
+            )
+        except StateFormatError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StateFormatError(f"malformed InstrumentState envelope "
+                                   f"({type(exc).__name__}: {exc})") from exc
+        if tick:
+            raise StateFormatError(
+                f"state component(s) {', '.join(sorted(tick))} cannot be held by the tick "
+                f"state (it holds {', '.join(sorted(_TICK_NAMES))}; other components "
+                "belong under \"an\")", component=min(tick))
+        if analytics and not _TICK_NAMES.isdisjoint(analytics):
+            misplaced = sorted(_TICK_NAMES.intersection(analytics))
+            raise StateFormatError(
+                f"state component(s) {', '.join(misplaced)} belong to the tick state, not "
+                "to the analytics", component=misplaced[0])
+        return state
+
+
+_TICK_NAMES = frozenset(c.NAME for c in state_registry.TICK_COMPONENTS)
+"""Names of the components held by ``InstrumentState`` fields (section ``"c"``)."""
+
+_TickPartT = TypeVar("_TickPartT", VolumeState, BarState, BucketState)
+
+
+def _take(parts: dict[str, StateComponent], kind: type[_TickPartT]) -> _TickPartT:
+    """Remove and return the tick-state component of a class from decoded parts.
+
+    Args:
+        parts: Decoded components by name (the one taken is removed).
+        kind: Its class.
+
+    Returns:
+        The component.
+
+    Raises:
+        StateFormatError: If it is missing.
+    """
+    part = parts.pop(kind.NAME, None)
+    if not isinstance(part, kind):
+        raise StateFormatError(f"state component {kind.NAME!r} is missing from the tick state",
+                               component=kind.NAME)
+    return part
 
 
 SMALL_SLICE = 32
@@ -524,6 +648,9 @@ def _run_python(
 def _pack(state: InstrumentState) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """The kernel's flat state arrays (``kernels.I_*`` / ``F_*`` layout).
 
+    Every value is written at its named slot, so the layout is defined once, in
+    ``kernels``, and a slot moved there cannot silently shift the others here.
+
     Args:
         state: The instrument's state.
 
@@ -533,44 +660,46 @@ def _pack(state: InstrumentState) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
     vs = state.volume
     bs = state.bars
     ob = bs.open_bar
-    ints = [
-        vs.day,
-        int(vs.observed),
-        vs.cumulative,
-        vs.baseline_volume,
-        vs.incremental_total,
-        vs.last_incremental,
-        vs.update_count,
-        vs.last_update,
-    ]
-    floats = [vs.last_price, vs.high_price, vs.low_price]
-    if ob is None:
-        ints += [0, 0, 0, 0, 0, 0, 0, 0]
-        floats += [0.0, 0.0, 0.0, 0.0, 0.0]
-    else:
-        ints += [
-            1,
-            ob.start_ns,
-            ob.volume,
-            ob.tick_count,
-            ob.late_ticks,
-            ob.pv_volume,
-            ob.first_ts_ns,
-            ob.last_ts_ns,
-        ]
-        floats += [ob.open, ob.high, ob.low, ob.close, ob.pv]
-    ints += [
-        bs.floor_ns,
-        bs.closed_day,
-        bs.post_close_ticks,
-        bs.post_close_volume,
-        bs.unbarred_ticks,
-        bs.unbarred_volume,
-    ]
-    for acc in state.buckets.accs:
-        ints += [acc.start_ns, acc.volume, acc.count, acc.first_ts_ns, acc.last_ts_ns]
-        floats.append(acc.last_price)
-    return np.array(ints, dtype=np.int64), np.array(floats, dtype=np.float64)
+    si = [0] * N_INT_STATE
+    sf = [0.0] * N_FLOAT_STATE
+    si[I_DAY] = vs.day
+    si[I_OBSERVED] = int(vs.observed)
+    si[I_CUMULATIVE] = vs.cumulative
+    si[I_BASELINE] = vs.baseline_volume
+    si[I_INC_TOTAL] = vs.incremental_total
+    si[I_LAST_INC] = vs.last_incremental
+    si[I_UPDATE_COUNT] = vs.update_count
+    si[I_LAST_UPDATE] = vs.last_update
+    sf[F_LAST_PRICE] = vs.last_price
+    sf[F_HIGH] = vs.high_price
+    sf[F_LOW] = vs.low_price
+    if ob is not None:  # else every open-bar slot stays 0, I_HAS_OPEN included
+        si[I_HAS_OPEN] = 1
+        si[I_OB_START] = ob.start_ns
+        si[I_OB_VOLUME] = ob.volume
+        si[I_OB_TICKS] = ob.tick_count
+        si[I_OB_LATE] = ob.late_ticks
+        si[I_OB_PV_VOLUME] = ob.pv_volume
+        si[I_OB_FIRST_TS] = ob.first_ts_ns
+        si[I_OB_LAST_TS] = ob.last_ts_ns
+        sf[F_OB_OPEN] = ob.open
+        sf[F_OB_HIGH] = ob.high
+        sf[F_OB_LOW] = ob.low
+        sf[F_OB_CLOSE] = ob.close
+        sf[F_OB_PV] = ob.pv
+    si[I_FLOOR] = bs.floor_ns
+    si[I_CLOSED_DAY] = bs.closed_day
+    si[I_POST_TICKS] = bs.post_close_ticks
+    si[I_POST_VOLUME] = bs.post_close_volume
+    si[I_UNBARRED_TICKS] = bs.unbarred_ticks
+    si[I_UNBARRED_VOLUME] = bs.unbarred_volume
+    for k, acc in enumerate(state.buckets.accs):
+        # Each coarse bucket block is start_ns, volume, count, first_ts_ns, last_ts_ns.
+        j = I_ACC0 + k * ACC_WIDTH
+        si[j : j + ACC_WIDTH] = (
+            acc.start_ns, acc.volume, acc.count, acc.first_ts_ns, acc.last_ts_ns)
+        sf[F_ACC0 + k] = acc.last_price
+    return np.array(si, dtype=np.int64), np.array(sf, dtype=np.float64)
 
 
 def _unpack(state: InstrumentState, si: list[int], sf: list[float]) -> None:
@@ -582,39 +711,45 @@ def _unpack(state: InstrumentState, si: list[int], sf: list[float]) -> None:
         sf: Float state, ``kernels.F_*`` layout.
     """
     vs = state.volume
-    (
-        vs.day,
-        observed,
-        vs.cumulative,
-        vs.baseline_volume,
-        vs.incremental_total,
-        vs.last_incremental,
-        vs.update_count,
-        vs.last_update,
-    ) = si[0:8]
-    vs.observed = bool(observed)
-    vs.last_price, vs.high_price, vs.low_price = sf[0:3]
+    vs.day = si[I_DAY]
+    vs.observed = bool(si[I_OBSERVED])
+    vs.cumulative = si[I_CUMULATIVE]
+    vs.baseline_volume = si[I_BASELINE]
+    vs.incremental_total = si[I_INC_TOTAL]
+    vs.last_incremental = si[I_LAST_INC]
+    vs.update_count = si[I_UPDATE_COUNT]
+    vs.last_update = si[I_LAST_UPDATE]
+    vs.last_price = sf[F_LAST_PRICE]
+    vs.high_price = sf[F_HIGH]
+    vs.low_price = sf[F_LOW]
     bs = state.bars
-    if si[8]:
+    if si[I_HAS_OPEN]:
         bs.open_bar = OpenBar(
-            si[9], sf[3], sf[4], sf[5], sf[6], si[10], si[11], si[12], sf[7], si[13], si[14],
-            si[15],
+            start_ns=si[I_OB_START],
+            open=sf[F_OB_OPEN],
+            high=sf[F_OB_HIGH],
+            low=sf[F_OB_LOW],
+            close=sf[F_OB_CLOSE],
+            volume=si[I_OB_VOLUME],
+            tick_count=si[I_OB_TICKS],
+            late_ticks=si[I_OB_LATE],
+            pv=sf[F_OB_PV],
+            pv_volume=si[I_OB_PV_VOLUME],
+            first_ts_ns=si[I_OB_FIRST_TS],
+            last_ts_ns=si[I_OB_LAST_TS],
         )
     else:
         bs.open_bar = None
-    (
-        bs.floor_ns,
-        bs.closed_day,
-        bs.post_close_ticks,
-        bs.post_close_volume,
-        bs.unbarred_ticks,
-        bs.unbarred_volume,
-    ) = si[16:22]
-    base = kernels.I_ACC0
+    bs.floor_ns = si[I_FLOOR]
+    bs.closed_day = si[I_CLOSED_DAY]
+    bs.post_close_ticks = si[I_POST_TICKS]
+    bs.post_close_volume = si[I_POST_VOLUME]
+    bs.unbarred_ticks = si[I_UNBARRED_TICKS]
+    bs.unbarred_volume = si[I_UNBARRED_VOLUME]
     for k, acc in enumerate(state.buckets.accs):
-        j = base + k * kernels.ACC_WIDTH
+        j = I_ACC0 + k * ACC_WIDTH
         acc.start_ns, acc.volume, acc.count, acc.first_ts_ns, acc.last_ts_ns = si[j : j + 5]
-        acc.last_price = sf[kernels.F_ACC0 + k]
+        acc.last_price = sf[F_ACC0 + k]
 
 
 def _run_kernel(

@@ -31,7 +31,7 @@ still-open minute in for live views.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aion.tables.records import BucketClosed
 from aion.tables.timeutil import (
@@ -45,6 +45,9 @@ from aion.tables.timeutil import (
     ist_date,
     session_bucket_end_ns,
 )
+
+if TYPE_CHECKING:
+    from aion.tables.analytics import AnalyticsConfig
 
 COARSE_RESOLUTIONS: tuple[int, ...] = BUCKET_RESOLUTIONS[1:]
 """Resolutions accumulated from closed minutes (1m buckets are the bars themselves)."""
@@ -92,11 +95,16 @@ class VolumeState:
     update_count: int = 0
     last_update: int = 0
 
-    def to_list(self) -> list[Any]:
-        """Serialise to a positional list (field order is the format).
+    NAME: ClassVar[str] = "volume"
+    VERSION: ClassVar[int] = 1
+
+    def encode(self) -> list[Any]:
+        """The state component payload (``state_codec``), version 1.
 
         Returns:
-            The field values in declaration order.
+            ``[day, observed, cumulative, baseline_volume, incremental_total,
+            last_incremental, last_price, high_price, low_price, update_count,
+            last_update]``.
         """
         return [
             self.day,
@@ -113,16 +121,21 @@ class VolumeState:
         ]
 
     @classmethod
-    def from_list(cls, values: list[Any]) -> VolumeState:
-        """Inverse of :meth:`to_list`.
+    def decode(cls, payload: Any, version: int, config: AnalyticsConfig) -> VolumeState:
+        """Inverse of :meth:`encode`.
 
         Args:
-            values: A list produced by :meth:`to_list`.
+            payload: An :meth:`encode` payload.
+            version: Its version (1, the only one so far).
+            config: Unused (the layout does not depend on configuration).
 
         Returns:
             The restored state.
         """
-        return cls(*values)
+        (day, observed, cumulative, baseline, inc_total, last_inc, last_price, high, low,
+         count, last_update) = payload
+        return cls(day, observed, cumulative, baseline, inc_total, last_inc, last_price, high,
+                   low, count, last_update)
 
 
 def volume_step(
@@ -311,21 +324,6 @@ class BucketAcc:
     last_ts_ns: int = 0
     last_price: float = 0.0
 
-    def to_list(self) -> list[Any]:
-        """Serialise to a positional list.
-
-        Returns:
-            The field values in declaration order.
-        """
-        return [
-            self.start_ns,
-            self.volume,
-            self.count,
-            self.first_ts_ns,
-            self.last_ts_ns,
-            self.last_price,
-        ]
-
 
 @dataclass(slots=True)
 class BucketState:
@@ -333,20 +331,29 @@ class BucketState:
 
     accs: list[BucketAcc] = field(default_factory=lambda: [BucketAcc() for _ in COARSE_RESOLUTIONS])
 
-    def to_list(self) -> list[list[Any]]:
-        """Serialise to nested positional lists.
+    NAME: ClassVar[str] = "buckets"
+    VERSION: ClassVar[int] = 1
+
+    def encode(self) -> list[list[Any]]:
+        """The state component payload (``state_codec``), version 1.
 
         Returns:
-            One list per coarse resolution.
+            Per coarse resolution, in increasing order, ``[start_ns, volume, count,
+            first_ts_ns, last_ts_ns, last_price]``.
         """
-        return [a.to_list() for a in self.accs]
+        return [
+            [a.start_ns, a.volume, a.count, a.first_ts_ns, a.last_ts_ns, a.last_price]
+            for a in self.accs
+        ]
 
     @classmethod
-    def from_list(cls, values: list[list[Any]]) -> BucketState:
-        """Inverse of :meth:`to_list`.
+    def decode(cls, payload: Any, version: int, config: AnalyticsConfig) -> BucketState:
+        """Inverse of :meth:`encode`.
 
         Args:
-            values: Output of :meth:`to_list`.
+            payload: An :meth:`encode` payload.
+            version: Its version (1, the only one so far).
+            config: Unused (the layout does not depend on configuration).
 
         Returns:
             The restored bucket state.
@@ -354,9 +361,9 @@ class BucketState:
         Raises:
             ValueError: If the number of resolutions does not match.
         """
-        if len(values) != len(COARSE_RESOLUTIONS):
+        if len(payload) != len(COARSE_RESOLUTIONS):
             raise ValueError("bucket state has the wrong number of resolutions")
-        return cls([BucketAcc(*v) for v in values])
+        return cls([BucketAcc(s, v, n, f, la, p) for s, v, n, f, la, p in payload])
 
 
 def _emit(token: int, res: int, acc: BucketAcc) -> BucketRecord:

@@ -64,7 +64,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -74,6 +74,9 @@ from aion.tables.timeutil import (
     SESSION_OPEN_MINUTE,
     minute_of_day_ist,
 )
+
+if TYPE_CHECKING:
+    from aion.tables.analytics import AnalyticsConfig
 
 SESSION_MINUTES = SESSION_CLOSE_MINUTE - SESSION_OPEN_MINUTE
 """Minutes in the normal NSE session (375)."""
@@ -696,6 +699,40 @@ class VixRegime:
     last_vix: float = float("nan")
     last_ns: int = -1
     rejected: int = 0
+
+    NAME: ClassVar[str] = "vix"
+    VERSION: ClassVar[int] = 1
+
+    def encode(self) -> list[Any]:
+        """The state component payload (``state_codec``), version 1.
+
+        Returns:
+            ``[regime, last_vix, last_ns, rejected]``; regime and last VIX None before
+            the first accepted tick (JSON has no NaN).
+        """
+        return [self.regime.value if self.regime else None,
+                self.last_vix if self.last_ns >= 0 else None, self.last_ns, self.rejected]
+
+    @classmethod
+    def decode(cls, payload: Any, version: int, config: AnalyticsConfig) -> VixRegime:
+        """Inverse of :meth:`encode`.
+
+        Args:
+            payload: An :meth:`encode` payload.
+            version: Its version (1, the only one so far).
+            config: Unused (the layout does not depend on configuration).
+
+        Returns:
+            The regime state.
+        """
+        regime, last, last_ns, rejected = payload
+        out = cls(Regime(regime) if regime else None, last_ns=int(last_ns),
+                  rejected=int(rejected))
+        # Absent: keep the class default, the very NaN object a fresh state holds, so a
+        # restored state compares equal to it (NaN == NaN only by identity).
+        if last is not None:
+            out.last_vix = float(last)
+        return out
 
     def multiplier(self, params: VixParams) -> float:
         """Threshold multiplier of the current regime (1.0 while unknown)."""

@@ -19,9 +19,12 @@ this tick path: ``tables.analytics`` keeps the session VWAP itself and publishes
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import struct
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +55,9 @@ from aion.tables.indicators import (
 from aion.tables.indicators import kernel as k
 from aion.tables.indicators.layout import H_BARS, H_TICKS, Layout, build
 from aion.tables.indicators.params import IndicatorParams
+
+if TYPE_CHECKING:
+    from aion.tables.analytics import AnalyticsConfig
 
 Value = float | dict[str, float]
 
@@ -140,6 +146,30 @@ def _read_plan(p: IndicatorParams, lo: Layout) -> tuple[_Plan, npt.NDArray[np.in
     return plan, np.asarray(slots, dtype=np.intp)
 
 
+@lru_cache(maxsize=16)
+def _static(
+    params: IndicatorParams,
+) -> tuple[Layout, _Plan, npt.NDArray[np.intp], bytes]:
+    """What every set of the same params shares: layout, read plan and state header.
+
+    Built once per params rather than per set: building them is most of the cost of a
+    new set, and the worker makes one per instrument state it decodes. Nothing writes
+    to them after they are built, so sets can share them.
+
+    Args:
+        params: The indicator params.
+
+    Returns:
+        The layout, the read plan of :meth:`IndicatorSet.values` (plan and gather
+        indices) and the :meth:`IndicatorSet.to_bytes` header (its fingerprint hashed
+        once here, not per serialisation).
+    """
+    layout = build(params)
+    plan, plan_idx = _read_plan(params, layout)
+    plan_idx.setflags(write=False)
+    return layout, plan, plan_idx, _HEADER.pack(MAGIC, STATE_VERSION, _fingerprint(layout))
+
+
 class IndicatorSet:
     """All indicators of one instrument, updated bar by bar (and tick by tick for VWAP).
 
@@ -147,15 +177,14 @@ class IndicatorSet:
         params: Indicator parameters; defaults when omitted.
     """
 
-    __slots__ = ("_fp", "_lay", "_plan", "_plan_idx", "layout", "params", "state")
+    __slots__ = ("_fp", "_head", "_lay", "_plan", "_plan_idx", "layout", "params", "state")
 
     def __init__(self, params: IndicatorParams | None = None) -> None:
         self.params = params if params is not None else IndicatorParams()
-        self.layout = build(self.params)
+        self.layout, self._plan, self._plan_idx, self._head = _static(self.params)
         self._lay = self.layout.lay
         self._fp = self.layout.fp
         self.state: npt.NDArray[np.float64] = np.zeros(self.layout.size, dtype=np.float64)
-        self._plan, self._plan_idx = _read_plan(self.params, self.layout)
 
     # ------------------------------------------------------------------ updates
     def update_bar(self, o: float, h: float, l: float, c: float, v: float) -> None:  # noqa: E741
@@ -273,8 +302,7 @@ class IndicatorSet:
         Returns:
             ``13 + 8 * len(state)`` bytes (little-endian floats).
         """
-        head = _HEADER.pack(MAGIC, STATE_VERSION, _fingerprint(self.layout))
-        return head + self.state.astype("<f8", copy=False).tobytes()
+        return self._head + self.state.astype("<f8", copy=False).tobytes()
 
     @classmethod
     def from_bytes(cls, params: IndicatorParams | None, data: bytes) -> IndicatorSet:
@@ -294,18 +322,48 @@ class IndicatorSet:
         out = cls(params)
         if len(data) < _HEADER.size:
             raise ValueError("indicator state: truncated header")
-        magic, version, fp = _HEADER.unpack_from(data)
+        magic, version, _ = _HEADER.unpack_from(data)
         if magic != MAGIC:
             raise ValueError("indicator state: bad magic")
         if version != STATE_VERSION:
             raise ValueError(f"indicator state: version {version}, expected {STATE_VERSION}")
-        if fp != _fingerprint(out.layout):
+        if data[: _HEADER.size] != out._head:
             raise ValueError("indicator state: produced under different params")
         body = data[_HEADER.size :]
         if len(body) != 8 * out.layout.size:
             raise ValueError("indicator state: wrong length")
         out.state = np.frombuffer(body, dtype="<f8").astype(np.float64)
         return out
+
+    # ------------------------------------------------------------------ state component
+    NAME: ClassVar[str] = "indicators"
+    VERSION: ClassVar[int] = 1
+
+    def encode(self) -> str:
+        """The state component payload (``tables.state_codec``), version 1.
+
+        Returns:
+            :meth:`to_bytes` in base64 (its own header carries the vector's version
+            and the params' fingerprint).
+        """
+        return base64.b64encode(self.to_bytes()).decode()
+
+    @classmethod
+    def decode(cls, payload: Any, version: int, config: AnalyticsConfig) -> IndicatorSet:
+        """Inverse of :meth:`encode`.
+
+        Args:
+            payload: An :meth:`encode` payload.
+            version: Its version (1, the only one so far).
+            config: Parameters the state was built with (its indicator periods).
+
+        Returns:
+            The set.
+
+        Raises:
+            ValueError: See :meth:`from_bytes`.
+        """
+        return cls.from_bytes(config.indicators, base64.b64decode(payload))
 
     def copy(self) -> IndicatorSet:
         """An independent copy.

@@ -13,11 +13,12 @@ from aion.agents.writers.profile_payloads import (
     snapshot_from_record,
 )
 from aion.streams.batch import ERROR_REASONS, TICK_DTYPE
-from aion.tables.analytics import AnalyticsConfig, InstrumentInfo
+from aion.tables.analytics import Analytics, AnalyticsConfig, InstrumentInfo
 from aion.tables.chain import CLOCK_END, KIND_CE, KIND_SPOT
 from aion.tables.engine import END_OF_STREAM_NS, EngineContext, apply_bundle, flush_states
 from aion.tables.indicators import IndicatorSet
 from aion.tables.instrument_state import InstrumentState
+from aion.tables.profile_state import ProfileState
 from aion.tables.records import (
     IndicatorUpdate,
     ProfileUpdate,
@@ -26,6 +27,7 @@ from aion.tables.records import (
     VwapUpdate,
     encode,
 )
+from aion.tables.session_vwap import SessionVwap
 from aion.tables.timeutil import NS_PER_S, ist_wall_ns
 
 A, SPOT, OPT = 341249, 256265, 10_000_001 << 8 | 2
@@ -77,7 +79,8 @@ def test_vwap_and_indicators_follow_their_definitions():
     # cumulative volume is the day's own).
     inc = np.diff(arr["volume"].astype(np.int64), prepend=0)
     want = float(np.dot(arr["last_price"], inc)) / inc.sum()
-    assert an.vwap_pv / an.vwap_volume == pytest.approx(want, rel=1e-12)
+    vwap = an.get(SessionVwap)
+    assert vwap.pv / vwap.volume == vwap.value == pytest.approx(want, rel=1e-12)
     assert [d for d in docs if isinstance(d, VwapUpdate)][-1].vwap == pytest.approx(
         want, rel=1e-12)
     # The indicators saw exactly the closed bars, in order (50 minutes of ticks).
@@ -95,9 +98,11 @@ def test_bundling_does_not_change_the_analytics():
     s2, _, _, _ = run(arr, recv, 500)
     a1, a2 = s1[A].analytics, s2[A].analytics
     assert a1.indicators.to_bytes() == a2.indicators.to_bytes()
-    assert np.array_equal(a1.profile.volumes(), a2.profile.volumes())
-    assert a1.vwap_volume == a2.vwap_volume
-    assert a1.vwap_pv == pytest.approx(a2.vwap_pv, rel=1e-12)
+    p1, p2 = a1.get(ProfileState), a2.get(ProfileState)
+    assert np.array_equal(p1.profile.volumes(), p2.profile.volumes())
+    v1, v2 = a1.get(SessionVwap), a2.get(SessionVwap)
+    assert v1.volume == v2.volume
+    assert v1.pv == pytest.approx(v2.pv, rel=1e-12)
     restored = InstrumentState.from_bytes(s1[A].to_bytes())
     assert restored.to_bytes() == s1[A].to_bytes()
 
@@ -169,3 +174,17 @@ def test_chain_inputs_for_fed_underlyings():
                         error_reasons=ERROR_REASONS, context=context()).chain == []
     eos = flush_states({}, END_OF_STREAM_NS, context(), 0, 9).chain
     assert [(e.underlying, e.clock_ns) for e in eos] == [("NSE:NIFTY 50", CLOCK_END)]
+
+
+def test_analytics_hold_components_by_name():
+    arr, recv = session(5, n=200)
+    states, _, _, bars = run(arr, recv, 40)
+    an = states[A].analytics
+    assert set(an.parts) == {"indicators", "profile", "vwap"}  # no VIX: not INDIA VIX
+    assert an.get(IndicatorSet) is an.indicators is an.parts["indicators"]
+    assert an.bars == an.indicators.bars == len(bars) == 7
+    assert an.setdefault(SessionVwap, SessionVwap) is an.get(SessionVwap)
+    fresh = Analytics()
+    assert fresh.get(IndicatorSet) is None and fresh.bars == 0
+    made = fresh.setdefault(SessionVwap, SessionVwap)
+    assert fresh.put(made) is made and fresh.parts == {"vwap": made}

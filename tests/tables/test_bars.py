@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from hypothesis import given, settings
+from state_strategies import assert_round_trips, bar_states
+
 from aion.tables import bars as b
+from aion.tables.analytics import default_config
 from aion.tables.timeutil import NS_PER_MIN, ist_day
 from aion.tables.timeutil import ist_wall_ns as ist_ns
 
 D = (2025, 10, 23)
+CONFIG = default_config()
 TOK = 99
 
 
@@ -93,5 +98,11 @@ def test_watermark_closes_at_bar_end_only():
 def test_bar_state_round_trip():
     bs = b.BarState()
     tick(bs, t(10, 0, 5), 0.1 + 0.2, 3)
-    assert b.BarState.from_list(bs.to_list()) == bs
-    assert b.BarState.from_list(b.BarState().to_list()) == b.BarState()
+    assert b.BarState.decode(bs.encode(), 1, CONFIG) == bs
+    assert b.BarState.decode(b.BarState().encode(), 1, CONFIG) == b.BarState()
+
+
+@settings(max_examples=200, deadline=None)
+@given(bar_states())
+def test_bar_state_component_round_trips(bs: b.BarState) -> None:
+    assert_round_trips(bs)

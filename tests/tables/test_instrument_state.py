@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from state_strategies import instrument_states
 
 from aion.streams.batch import TICK_DTYPE as TICK_DTYPE_FOR_TESTS
+from aion.tables.analytics import Analytics
 from aion.tables.instrument_state import (
     SMALL_SLICE,
     InstrumentState,
@@ -20,6 +23,7 @@ from aion.tables.instrument_state import (
     open_buckets,
     session_fields,
 )
+from aion.tables.state_codec import StateFormatError
 from aion.tables.timeutil import BUCKET_RESOLUTIONS, NS_PER_S, ist_wall_ns
 
 TOKEN = 341249
@@ -342,3 +346,77 @@ def test_caller_errors_raise():
     assert apply_ticks(s, arr[:0], ev[:0], 0, 0, np.arange(0)).applied == 0
     with pytest.raises(ValueError, match="format version"):
         InstrumentState.from_bytes(b'{"v":99}')
+
+
+# ---------------------------------------------------------------- serialised form
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instrument_states())
+def test_any_state_round_trips_through_named_components(s):
+    b = s.to_bytes()
+    back = InstrumentState.from_bytes(b)
+    assert back == s
+    assert back.to_bytes() == b
+    doc = json.loads(b)
+    assert doc["v"] == 2 and set(doc["c"]) == {"volume", "bars", "buckets"}
+    assert ("an" in doc) == (s.analytics is not None)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instrument_states(), st.randoms())
+def test_bytes_do_not_depend_on_insertion_order(s, rnd):
+    other = InstrumentState.from_bytes(s.to_bytes())
+    items = list(other.rejects.items())
+    rnd.shuffle(items)
+    other.rejects = dict(items)
+    if other.analytics is not None:
+        parts = list(other.analytics.parts.values())
+        rnd.shuffle(parts)
+        other.analytics = Analytics()
+        for p in parts:
+            other.analytics.put(p)
+    assert other.to_bytes() == s.to_bytes()
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b'{"v":3,"token":1}', r"format version 3 is unknown to this build \(known: 1 \(upgraded "
+                           r"on read\), 2\)"),
+    (b'{"v":true}', "format version True is unknown"),
+    (b'{"token":1}', "format version None is unknown"),
+    (b"[2]", "not an InstrumentState: a JSON list"),
+    (b"\xff", "not an InstrumentState"),
+    (b'{"v":2,"token":1}', "malformed InstrumentState envelope"),
+])
+def test_unreadable_envelopes_are_refused(data, message):
+    with pytest.raises(StateFormatError, match=message) as err:
+        InstrumentState.from_bytes(data)
+    assert isinstance(err.value, ValueError)
+
+
+def _doc():
+    s = InstrumentState(TOKEN, analytics=Analytics())
+    apply_all(s, *build([t(10, 0), t(10, 1)], [100.0, 101.0], [10, 20]))
+    return json.loads(s.to_bytes())
+
+
+def test_tick_components_must_all_be_there_and_only_there():
+    doc = _doc()
+    del doc["c"]["bars"]
+    with pytest.raises(StateFormatError, match="'bars' is missing from the tick state"):
+        InstrumentState.from_bytes(json.dumps(doc).encode())
+    doc = _doc()
+    doc["c"]["vwap"] = [1, [1, 1.0, 1]]
+    with pytest.raises(StateFormatError, match="vwap cannot be held by the tick state"):
+        InstrumentState.from_bytes(json.dumps(doc).encode())
+    doc = _doc()
+    doc["an"]["volume"] = doc["c"]["volume"]
+    with pytest.raises(StateFormatError, match="volume belong to the tick state"):
+        InstrumentState.from_bytes(json.dumps(doc).encode())
+
+
+def test_non_finite_values_are_refused_not_written():
+    s = InstrumentState(TOKEN)
+    s.volume.last_price = math.nan
+    with pytest.raises(ValueError, match="JSON compliant"):
+        s.to_bytes()

@@ -251,3 +251,46 @@ def test_state_layout_sizes():
 
     si, sf = _pack(s)
     assert si.shape == (kernels.N_INT_STATE,) and sf.shape == (kernels.N_FLOAT_STATE,)
+
+
+def test_pack_writes_every_field_at_its_named_slot():
+    from aion.tables.bars import OpenBar
+    from aion.tables.instrument_state import _pack, _unpack
+
+    s = InstrumentState(token=TOKEN)
+    vs, bs = s.volume, s.bars
+    (vs.day, vs.cumulative, vs.baseline_volume, vs.incremental_total, vs.last_incremental,
+     vs.update_count, vs.last_update) = range(101, 108)
+    vs.observed = True
+    vs.last_price, vs.high_price, vs.low_price = 1.5, 2.5, 0.5
+    bs.open_bar = OpenBar(201, 3.5, 4.5, 2.75, 3.25, 202, 203, 204, 5.5, 205, 206, 207)
+    (bs.floor_ns, bs.closed_day, bs.post_close_ticks, bs.post_close_volume, bs.unbarred_ticks,
+     bs.unbarred_volume) = range(301, 307)
+    for k, acc in enumerate(s.buckets.accs):
+        acc.start_ns, acc.volume, acc.count, acc.first_ts_ns, acc.last_ts_ns = range(
+            400 + 10 * k, 405 + 10 * k)
+        acc.last_price = 6.5 + k
+    si, sf = _pack(s)
+    named_i = {
+        "I_DAY": 101, "I_OBSERVED": 1, "I_CUMULATIVE": 102, "I_BASELINE": 103,
+        "I_INC_TOTAL": 104, "I_LAST_INC": 105, "I_UPDATE_COUNT": 106, "I_LAST_UPDATE": 107,
+        "I_HAS_OPEN": 1, "I_OB_START": 201, "I_OB_VOLUME": 202, "I_OB_TICKS": 203,
+        "I_OB_LATE": 204, "I_OB_PV_VOLUME": 205, "I_OB_FIRST_TS": 206, "I_OB_LAST_TS": 207,
+        "I_FLOOR": 301, "I_CLOSED_DAY": 302, "I_POST_TICKS": 303, "I_POST_VOLUME": 304,
+        "I_UNBARRED_TICKS": 305, "I_UNBARRED_VOLUME": 306,
+    }
+    named_f = {"F_LAST_PRICE": 1.5, "F_HIGH": 2.5, "F_LOW": 0.5, "F_OB_OPEN": 3.5,
+               "F_OB_HIGH": 4.5, "F_OB_LOW": 2.75, "F_OB_CLOSE": 3.25, "F_OB_PV": 5.5}
+    assert {n: int(si[getattr(kernels, n)]) for n in named_i} == named_i
+    assert {n: float(sf[getattr(kernels, n)]) for n in named_f} == named_f
+    for k in range(kernels.N_COARSE):
+        j = kernels.I_ACC0 + k * kernels.ACC_WIDTH
+        assert si[j : j + kernels.ACC_WIDTH].tolist() == list(range(400 + 10 * k, 405 + 10 * k))
+        assert sf[kernels.F_ACC0 + k] == 6.5 + k
+    back = InstrumentState(token=TOKEN)
+    _unpack(back, si.tolist(), sf.tolist())
+    assert back == s
+    s.bars.open_bar = None
+    si, sf = _pack(s)
+    _unpack(back, si.tolist(), sf.tolist())
+    assert back == s and si[kernels.I_HAS_OPEN] == 0

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import pytest
+from hypothesis import given, settings
+from state_strategies import assert_round_trips, bucket_states, volume_states
+
 from aion.tables import volume as v
+from aion.tables.analytics import default_config
 from aion.tables.timeutil import NS_PER_MIN, ist_day
 from aion.tables.timeutil import ist_wall_ns as ist_ns
 
 D = (2025, 10, 23)
+CONFIG = default_config()
 
 
 def t(h, m, s=0, day=D):
@@ -35,9 +41,9 @@ def test_first_observation_mid_day_is_baseline():
 def test_non_monotonic_rejected_and_state_untouched():
     vs = v.VolumeState()
     step(vs, t(9, 15), 1000)
-    before = vs.to_list()
+    before = vs.encode()
     assert step(vs, t(9, 16), 900, price=101.0) == v.NON_MONOTONIC
-    assert vs.to_list() == before
+    assert vs.encode() == before
     assert step(vs, t(9, 17), 1100) == 100  # increment measured from the last good value
 
 
@@ -112,10 +118,27 @@ def test_current_buckets_merges_open_minute():
     ]
 
 
-def test_state_lists_round_trip():
+def test_state_payloads_round_trip():
     vs = v.VolumeState()
     step(vs, t(9, 15), 1000, price=0.1 + 0.2)
-    assert v.VolumeState.from_list(vs.to_list()) == vs
+    assert v.VolumeState.decode(vs.encode(), 1, CONFIG) == vs
     bk = v.BucketState()
     v.fold_minute(bk, 1, t(9, 15), 10, 1, t(9, 15), t(9, 15), 1 / 3)
-    assert v.BucketState.from_list(bk.to_list()) == bk
+    assert v.BucketState.decode(bk.encode(), 1, CONFIG) == bk
+
+
+@settings(max_examples=200, deadline=None)
+@given(volume_states())
+def test_volume_state_component_round_trips(vs: v.VolumeState) -> None:
+    assert_round_trips(vs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(bucket_states())
+def test_bucket_state_component_round_trips(bk: v.BucketState) -> None:
+    assert_round_trips(bk)
+
+
+def test_bucket_payload_must_have_every_resolution() -> None:
+    with pytest.raises(ValueError, match="wrong number of resolutions"):
+        v.BucketState.decode(v.BucketState().encode()[:-1], 1, CONFIG)

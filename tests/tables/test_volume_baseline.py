@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from state_strategies import assert_round_trips, vix_regimes
 
 from aion.tables.timeutil import BUCKET_RESOLUTIONS, ist_wall_ns
 from aion.tables.volume_baseline import (
@@ -307,3 +308,22 @@ sessions:
         hhmm_to_minute(1440)
     with pytest.raises(ValueError, match="HH:MM"):
         hhmm_to_minute(True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(vix_regimes())
+def test_vix_regime_component_round_trips(state: VixRegime) -> None:
+    back = assert_round_trips(state)
+    if state.last_ns < 0:
+        assert math.isnan(back.last_vix) and back == VixRegime(rejected=state.rejected)
+
+
+def test_vix_regime_restored_continues_exactly():
+    params = VixParams(hysteresis=0.5)
+    a = VixRegime()
+    for i, x in enumerate((14.0, 18.6, 17.9, 11.0)):
+        a.update(x, i, params)
+    b = assert_round_trips(a)
+    for i, x in enumerate((12.2, 11.4, 25.0), start=10):
+        assert a.update(x, i, params) == b.update(x, i, params)
+    assert a == b

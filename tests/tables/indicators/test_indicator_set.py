@@ -1,3 +1,4 @@
+import json
 import math
 import os
 import subprocess
@@ -10,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from ind_helpers import CASES, EDGE, bar_series, case_bars, random_bars, run_case
 
+from aion.tables.analytics import AnalyticsConfig
 from aion.tables.indicators import IndicatorParams, IndicatorSet
+from aion.tables.state_codec import dumps
 
 ALL_NAMES = {
     "ema_5", "ema_10", "ema_20", "ema_50", "ema_100", "ema_200", "sma_20",
@@ -203,3 +206,23 @@ def test_plain_python_path_is_byte_identical_to_numba():
 
 def test_cases_cover_the_brief():
     assert {"flat", "zero_volume", "gaps", "single_bar"} <= set(CASES)
+
+
+@pytest.mark.parametrize("n", [0, 1, 33, 250])
+def test_state_component_round_trips_under_its_params(n):
+    b = random_bars(8, n=max(n, 1))
+    s = IndicatorSet(IndicatorParams(rsi=9))
+    feed(s, b, 0, n)
+    payload = json.loads(dumps(s.encode()))
+    back = IndicatorSet.decode(payload, 1, AnalyticsConfig(indicators=IndicatorParams(rsi=9)))
+    assert back == s and back.encode() == payload and back.bars == n
+    with pytest.raises(ValueError, match="different params"):
+        IndicatorSet.decode(payload, 1, AnalyticsConfig())
+
+
+def test_sets_of_equal_params_share_their_layout_and_plan():
+    a, b = IndicatorSet(IndicatorParams()), IndicatorSet(IndicatorParams())
+    assert a.layout is b.layout and a._plan is b._plan
+    assert not a._plan_idx.flags.writeable
+    feed(a, random_bars(3, n=50))
+    assert b.bars == 0 and not b.values()
