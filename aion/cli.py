@@ -364,7 +364,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 driver="direct", ticks=result.packets, instruments=len(result.states),
                 bars=len(result.bars), buckets=len(result.buckets),
                 deadletters=len(result.rejects), deadletter_reasons=dict(result.reject_counts),
-                wall_seconds=result.seconds,
+                wall_seconds=result.seconds + result.redis_seconds,
                 stages=[StageRate("direct driver (decode + apply)", result.packets,
                                   result.seconds)],
                 coverage=analytics_coverage(result.records), outputs=result.outputs(),

@@ -98,7 +98,14 @@ class Bar:
         Returns:
             The record (the fields of :meth:`to_dict` plus the symbol).
         """
-        return BarClosed(symbol=symbol, **self.to_dict())
+        # Built field by field: no intermediate dict on the hot path.
+        return BarClosed(
+            bar_id=self.bar_id, token=self.token, symbol=symbol,
+            start_ms=self.start_ns // NS_PER_MS, end_ms=self.end_ns // NS_PER_MS,
+            start=iso_ist(self.start_ns), open=self.open, high=self.high, low=self.low,
+            close=self.close, volume=self.volume, tick_count=self.tick_count,
+            late_ticks=self.late_ticks, vwap=self.vwap,
+            first_ts_ms=self.first_ts_ns // NS_PER_MS, last_ts_ms=self.last_ts_ns // NS_PER_MS)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict: the fields of the ``BarClosed`` record except the symbol.

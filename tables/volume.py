@@ -275,7 +275,16 @@ class BucketRecord:
         Returns:
             The record (the fields of :meth:`to_dict` plus the symbols).
         """
-        return BucketClosed(symbol=symbol, tradingsymbol=tradingsymbol, **self.to_dict())
+        # Built field by field: no intermediate dict on the hot path.
+        return BucketClosed(
+            bucket_id=self.bucket_id, token=self.token, symbol=symbol,
+            tradingsymbol=tradingsymbol, resolution=self.resolution,
+            trading_date=ist_date(self.start_ns), bucket_time=hhmm_ist(self.start_ns),
+            start_ms=self.start_ns // NS_PER_MS, bucket_incremental_volume=self.volume,
+            incremental_volume=self.volume, volume=self.volume, count=self.count,
+            first_timestamp=iso_ist(self.first_ts_ns), last_timestamp=iso_ist(self.last_ts_ns),
+            first_timestamp_ms=self.first_ts_ns // NS_PER_MS,
+            last_timestamp_ms=self.last_ts_ns // NS_PER_MS, last_price=self.last_price)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict with the reference's bucket hash fields plus identity.

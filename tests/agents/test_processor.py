@@ -18,7 +18,7 @@ from aion.streams.instruments import InstrumentMaster
 from aion.streams.replay import END_MARKER, iter_bundles
 from aion.streams.simulator import simulate
 from aion.tables.analytics import AnalyticsConfig
-from aion.tables.records import BarClosed, DeadLetter, SessionSnapshot, encode
+from aion.tables.records import BarClosed, BucketClosed, DeadLetter, SessionSnapshot, encode
 
 PARTITIONS = 2
 
@@ -76,6 +76,12 @@ def test_records_equal_the_direct_drivers(session: Path, master: InstrumentMaste
         o.record for o in OUTPUTS if o.name not in ("deadletter", "vix_regime")}
     assert [r for res in emitter.results for r in res.records] == records[:len(
         [r for res in emitter.results for r in res.records])]
+    # The records' explicit constructors agree with the documented dict forms.
+    assert all(b.to_record("NSE:X") == BarClosed(symbol="NSE:X", **b.to_dict())
+               for b in direct.bars)
+    assert all(b.to_record("NSE:X", "X") == BucketClosed(symbol="NSE:X", tradingsymbol="X",
+                                                         **b.to_dict())
+               for b in direct.buckets)
     bars = [r for r in records if isinstance(r, BarClosed)]
     assert len(bars) == len(direct.bars) > 0 and all(b.symbol for b in bars)
     assert {r.token for r in records if isinstance(r, SessionSnapshot)} == set(store.states)
