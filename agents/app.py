@@ -91,7 +91,8 @@ def create_app(settings: Settings, bootstrap: str, redis_url: str,
     names = TopicNames(s.topic_prefix)
     app_id = names.app_id(s.app_id) + ("-mirror" if s.role == "mirror" else "")
     app = _faust_app(s, app_id, bootstrap)
-    topics = {o.name: app.topic(o.topic_name(names), partitions=s.partitions, **_RAW)
+    topics = {o.name: app.topic(o.topic_name(names),
+                                partitions=1 if o.compacted else s.partitions, **_RAW)
               for o in registry}
     stats = EngineStats()
     app.aion_stats = stats  # type: ignore[attr-defined]

@@ -382,8 +382,8 @@ async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers:
         workers: Worker processes to start.
         prefix: Topic prefix (default: a fresh ``bt-<id>.``).
         cleanup: Delete the run's topics at the end.
-        averages: Volume averages to publish (and write to Redis) before the workers
-            start, so every worker loads them.
+        averages: Volume averages to publish before the workers start, so every worker
+            loads them (and the mirror writes their hashes).
         mirror_apart: Run the Redis mirror in its own worker process (``workers`` then
             counts engine workers); otherwise every worker runs everything.
 
@@ -399,11 +399,10 @@ async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers:
                         outputs=OUTPUTS.topics(names))
     await publish_instruments(infra.bootstrap, names.instruments, master)
     if averages:
-        from aion.agents.baselines import publish_averages, write_averages_redis
-        from aion.config import KeyLayout
+        from aion.agents.baselines import publish_averages
 
+        # The mirror writes their Redis hashes from the topic, like every output.
         await publish_averages(infra.bootstrap, names.volume_averages, averages)
-        await write_averages_redis(infra.redis_url, KeyLayout.load(), averages)
     run = FaustRun(settings, infra, names, app_id, settings.cache_dir / "runs" / prefix.rstrip("."))
     try:
         for _ in range(workers):

@@ -1,24 +1,38 @@
 """Volume averages out to their consumers: Redis hashes and the compacted topic.
 
 ``aion baselines build`` computes the averages (``agents.daily_history``) and hands them
-here: every symbol becomes a ``volume_averages:{EXCHANGE}_{SYMBOL}`` hash in DB 5 (the
-reference's key) and a record keyed by symbol on the compacted ``aion.volume.averages``
-topic, from which workers load them at start and follow changes.
+here: every symbol becomes a :class:`~aion.tables.records.VolumeAverages` record keyed by
+symbol on the compacted ``aion.volume.averages`` topic (an output of the registry, from
+which workers load them at start and follow changes, and which the mirror writes as the
+reference's ``volume_averages:{EXCHANGE}_{SYMBOL}`` hash in DB 5), and, for runs without
+workers, the same hash through the same writer.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from aion.agents.daily_history import redis_hash_fields
-from aion.config import KeyLayout, url_for_db
+from aion.config import KeyLayout
+from aion.tables.records import VolumeAverages, encode
+
+
+def averages_records(averages: Mapping[str, Mapping[str, Any]]) -> list[VolumeAverages]:
+    """The averages as records, one per symbol (in the given order).
+
+    Args:
+        averages: ``{symbol: entry}`` with ``EXCHANGE:TRADINGSYMBOL`` keys.
+
+    Returns:
+        The records.
+    """
+    return [VolumeAverages(symbol=symbol, values=dict(entry))
+            for symbol, entry in averages.items()]
 
 
 async def publish_averages(bootstrap: str, topic: str,
                            averages: Mapping[str, Mapping[str, Any]]) -> int:
-    """Send every symbol's averages to the compacted topic, keyed by symbol.
+    """Send every symbol's averages record to the compacted topic, keyed by symbol.
 
     Args:
         bootstrap: Broker address.
@@ -34,9 +48,8 @@ async def publish_averages(bootstrap: str, topic: str,
                                 linger_ms=5)
     await producer.start()
     try:
-        futures = [await producer.send(topic, key=symbol.encode(),
-                                       value=json.dumps(entry, sort_keys=True).encode())
-                   for symbol, entry in averages.items()]
+        futures = [await producer.send(topic, key=rec.key(), value=encode(rec))
+                   for rec in averages_records(averages)]
         for fut in futures:
             await fut
     finally:
@@ -46,7 +59,10 @@ async def publish_averages(bootstrap: str, topic: str,
 
 async def write_averages_redis(redis_url: str, layout: KeyLayout,
                                averages: Mapping[str, Mapping[str, Any]]) -> int:
-    """Write every symbol's averages hash (whole hash replaced), pipelined.
+    """Write every symbol's averages hash through the registry's writer.
+
+    For ``aion baselines build``, which runs without workers; where workers run, their
+    mirror writes the same hashes from the compacted topic.
 
     Args:
         redis_url: Redis URL (the DB comes from the key layout).
@@ -56,22 +72,14 @@ async def write_averages_redis(redis_url: str, layout: KeyLayout,
     Returns:
         Hashes written.
     """
-    import redis.asyncio as aioredis
+    from aion.agents.mirror import RedisMirror
+    from aion.agents.stats import EngineStats
 
     if not averages:
         return 0
-    db = layout.db("volume_averages")
-    client = aioredis.Redis.from_url(url_for_db(redis_url, db))
+    mirror = RedisMirror(redis_url, layout, EngineStats())
     try:
-        pipe = client.pipeline(transaction=False)
-        for symbol, entry in averages.items():
-            exchange, _, tradingsymbol = symbol.partition(":")
-            key = layout.key("volume_averages", exchange=exchange, tradingsymbol=tradingsymbol)
-            pipe.delete(key.name)
-            pipe.hset(key.name, mapping=redis_hash_fields(entry))
-            if key.ttl:
-                pipe.expire(key.name, key.ttl)
-        await pipe.execute()
+        await mirror.write(list(averages_records(averages)))
     finally:
-        await client.aclose()
+        await mirror.close()
     return len(averages)

@@ -140,6 +140,11 @@ def run_direct(
             out.chain_snapshots.extend(snaps)
             out.records.extend(snaps)
 
+    if averages:
+        from aion.agents.baselines import averages_records
+
+        # Reference data first, as the Faust run publishes it before its workers start.
+        out.records.extend(averages_records(averages))
     started = time.perf_counter()
     for bundle in iter_bundles(path, partitions, bundle_packets, progress=progress):
         p = bundle.partition

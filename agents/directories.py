@@ -13,6 +13,9 @@ from typing import Any
 from aion.streams.instruments import Instrument, InstrumentMaster
 from aion.tables.analytics import AnalyticsConfig
 from aion.tables.engine import EngineContext
+from aion.tables.records import RecordCodec, RecordFormatError, VolumeAverages
+
+_AVERAGES = RecordCodec([VolumeAverages])
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +84,11 @@ class AveragesDirectory(CompactedView):
             self.by_symbol.pop(symbol, None)
             return
         try:
-            self.by_symbol[symbol] = json.loads(value)
-        except ValueError:
-            log.warning("ignoring bad averages record for %r", symbol)
+            rec = _AVERAGES.decode(value)
+        except RecordFormatError as exc:
+            log.warning("ignoring bad averages record for %r: %s", symbol, exc)
+            return
+        self.by_symbol[symbol] = dict(rec.values)  # type: ignore[attr-defined]
 
 
 class InstrumentDirectory(CompactedView):

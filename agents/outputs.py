@@ -23,6 +23,7 @@ from aion.agents.writers.ohlc import OhlcWriter
 from aion.agents.writers.profile import ProfileWriter
 from aion.agents.writers.session import SessionWriter
 from aion.agents.writers.vix import VixRegimeWriter
+from aion.agents.writers.volume_averages import VolumeAveragesWriter
 from aion.agents.writers.volume_ratio import VolumeRatioWriter
 from aion.agents.writers.vwap import VwapWriter
 from aion.config import KeyLayout
@@ -38,6 +39,7 @@ from aion.tables.records import (
     RecordCodec,
     SessionSnapshot,
     VixRegimeUpdate,
+    VolumeAverages,
     VolumeRatio,
     VwapUpdate,
 )
@@ -56,6 +58,9 @@ class Output:
             the source partition, because one message per record would cost more than
             the work (sessions, analytics). False: one message per record, keyed by
             :meth:`Record.key`.
+        compacted: A compacted single-partition topic of reference data, keyed by
+            :meth:`Record.key` (created with the other compacted topics by
+            ``ensure_topics``, not co-partitioned with the ticks).
     """
 
     name: str
@@ -63,6 +68,7 @@ class Output:
     record: type[Record]
     writer: type[RedisWriter] | None = None
     batched: bool = False
+    compacted: bool = False
 
     def topic_name(self, names: TopicNames) -> str:
         """The topic under the run's prefix."""
@@ -115,8 +121,12 @@ class OutputRegistry:
         return [o for o in self.outputs if o.writer is not None]
 
     def topics(self, names: TopicNames) -> list[str]:
-        """Every output topic under the run's prefix (created with the tick partitions)."""
-        return [o.topic_name(names) for o in self.outputs]
+        """Output topics co-partitioned with the ticks, under the run's prefix.
+
+        Compacted outputs are left out: ``ensure_topics`` creates them compacted, with
+        one partition.
+        """
+        return [o.topic_name(names) for o in self.outputs if not o.compacted]
 
     def mirror_topics(self, names: TopicNames) -> list[str]:
         """The topics the Redis mirror consumes."""
@@ -139,5 +149,7 @@ OUTPUTS = OutputRegistry((
     Output("profile", "aion.profile", ProfileUpdate, ProfileWriter, batched=True),
     Output("chain", "aion.chain", ChainSnapshot, ChainWriter),
     Output("deadletter", "aion.deadletter", DeadLetter),
+    Output("volume_averages", "aion.volume.averages", VolumeAverages, VolumeAveragesWriter,
+           compacted=True),
 ))
 """The engine's outputs."""

@@ -19,6 +19,7 @@ from aion.tables.records.indicators import IndicatorUpdate
 from aion.tables.records.profile import ProfileUpdate
 from aion.tables.records.session import SessionSnapshot
 from aion.tables.records.vix import VixRegimeUpdate
+from aion.tables.records.volume_averages import VolumeAverages
 from aion.tables.records.volume_ratio import VolumeRatio
 from aion.tables.records.vwap import VwapUpdate
 
@@ -35,6 +36,7 @@ __all__ = [
     "RecordFormatError",
     "SessionSnapshot",
     "VixRegimeUpdate",
+    "VolumeAverages",
     "VolumeRatio",
     "VwapUpdate",
     "encode",

@@ -24,7 +24,10 @@ def test_registry_is_consistent() -> None:
     names = TopicNames("bt-x.")
     topics = OUTPUTS.topics(names)
     assert len(set(topics)) == len(topics) and all(t.startswith("bt-x.aion.") for t in topics)
-    assert set(OUTPUTS.mirror_topics(names)) < set(topics)
+    compacted = {o.topic_name(names) for o in OUTPUTS if o.compacted}
+    assert compacted == {names.volume_averages}  # created compacted by ensure_topics
+    assert not compacted & set(topics)
+    assert set(OUTPUTS.mirror_topics(names)) < set(topics) | compacted
     tags = {o.record.tag() for o in OUTPUTS}
     assert len(tags) == len(OUTPUTS.outputs) and OUTPUTS.codec.tags == tags
     assert all(o.writer.record is o.record for o in OUTPUTS.mirrored())  # type: ignore[union-attr]

@@ -362,6 +362,10 @@ def test_baselines_build_writes_json_redis_and_topic(
     client.close()
     records = asyncio.run(read_all(kafka_bootstrap, prefix + "aion.volume.averages"))
     assert {k.decode() for _, _, k, _ in records} == set(doc)
+    from aion.agents.outputs import OUTPUTS
+
+    decoded = {r.symbol: r.values for r in (OUTPUTS.codec.decode(v) for *_, v in records)}
+    assert decoded == doc
 
 
 def test_baselines_build_bad_file_is_one_error_line(

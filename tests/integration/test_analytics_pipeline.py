@@ -17,7 +17,6 @@ import redis
 from redis_snapshot import redis_diff, redis_snapshot
 
 from aion.agents.backtest import faust_run, instruments_csv_for
-from aion.agents.baselines import write_averages_redis
 from aion.agents.daily_history import build_averages, load_daily_history
 from aion.agents.direct import DirectResult, run_direct
 from aion.agents.outputs import OUTPUTS
@@ -29,6 +28,7 @@ from aion.streams.replay import replay
 from aion.streams.sample import sample_daily_history_path, sample_session_path
 from aion.streams.topics import read_all
 from aion.tables.chain import ChainState
+from aion.tables.profile_state import ProfileState
 
 pytestmark = pytest.mark.integration
 
@@ -256,7 +256,8 @@ def test_profile_poc_and_distribution_equal_the_direct_state(
     ana = _db(redis_url, 2)
     checked = 0
     for token, state in direct.states.items():
-        prof = state.analytics.profile if state.analytics else None
+        part = state.analytics.get(ProfileState) if state.analytics else None
+        prof = part.profile if part is not None else None
         if prof is None or prof.empty:
             continue
         symbol = master.by_token(token).symbol
@@ -353,9 +354,8 @@ def test_direct_driver_writes_the_same_redis_as_faust(
     client = redis.Redis.from_url(redis_url)
     client.flushall()
     client.close()
-    # The workers of the Faust run averaged the volumes from the published averages and
-    # also wrote their hashes before starting; the direct driver writes the same hashes.
-    asyncio.run(write_averages_redis(redis_url, KeyLayout.load(), averages))
+    # The averages hashes too: the Faust run's mirror wrote them from the compacted
+    # topic, the direct driver writes them from the same records.
     run_direct(path, master, partitions=PARTITIONS, bundle_packets=BUNDLE, averages=averages,
                redis_url=redis_url, ttl=TtlPolicy.LAYOUT)
     direct = redis_snapshot(redis_url)

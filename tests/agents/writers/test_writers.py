@@ -27,6 +27,7 @@ from aion.tables.records import (
     Record,
     SessionSnapshot,
     VixRegimeUpdate,
+    VolumeAverages,
     VolumeRatio,
     VwapUpdate,
 )
@@ -68,7 +69,7 @@ def bar(symbol: str | None = "NSE:RELIANCE", close: float = 1500.8) -> BarClosed
 
 def test_every_mirrored_output_has_a_writer_test() -> None:
     tested = {BarClosed, BucketClosed, SessionSnapshot, IndicatorUpdate, VwapUpdate,
-              VolumeRatio, VixRegimeUpdate, ProfileUpdate, ChainSnapshot}
+              VolumeRatio, VixRegimeUpdate, ProfileUpdate, ChainSnapshot, VolumeAverages}
     assert {o.record for o in OUTPUTS.mirrored()} == tested
 
 
@@ -144,6 +145,18 @@ async def test_indicators_vwap_and_ratio(redis_flushed, dbs) -> None:
     assert dbs[0].hgetall(key) == {"expected_volume": "250.0", "volume_ratio": "2.0",
                                    "volume_ratio_reason": ""}
     assert ttl_is(dbs[0], key, 57600)
+
+
+async def test_volume_averages_hash_is_replaced_whole(redis_flushed, dbs) -> None:
+    old = VolumeAverages(symbol="NSE:RELIANCE", values={"avg_volume_20d": 1.0, "stale": 5})
+    new = VolumeAverages(symbol="NSE:RELIANCE",
+                         values={"avg_volume_20d": 3750000.5, "avg_volume_55d": None,
+                                 "turtle_ready": True, "days": 60})
+    await write(redis_flushed, old, new)
+    key = "volume_averages:NSE_RELIANCE"
+    assert dbs[5].type(key) == "hash" and ttl_is(dbs[5], key, None)
+    assert dbs[5].hgetall(key) == {"avg_volume_20d": "3750000.5", "avg_volume_55d": "",
+                                   "turtle_ready": "true", "days": "60"}
 
 
 async def test_vix_regime(redis_flushed, dbs) -> None:
