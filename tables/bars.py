@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import msgspec
+
 from aion.tables.records import BarClosed
 from aion.tables.timeutil import NS_PER_MIN, NS_PER_MS, iso_ist
 
@@ -113,23 +115,9 @@ class Bar:
         Returns:
             The bar's fields with times as epoch ms and the start as ISO (+05:30).
         """
-        return {
-            "bar_id": self.bar_id,
-            "token": self.token,
-            "start_ms": self.start_ns // NS_PER_MS,
-            "end_ms": self.end_ns // NS_PER_MS,
-            "start": iso_ist(self.start_ns),
-            "open": self.open,
-            "high": self.high,
-            "low": self.low,
-            "close": self.close,
-            "volume": self.volume,
-            "tick_count": self.tick_count,
-            "late_ticks": self.late_ticks,
-            "vwap": self.vwap,
-            "first_ts_ms": self.first_ts_ns // NS_PER_MS,
-            "last_ts_ms": self.last_ts_ns // NS_PER_MS,
-        }
+        doc = msgspec.structs.asdict(self.to_record(None))
+        del doc["symbol"]
+        return doc
 
 
 @dataclass(slots=True)

@@ -33,6 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import msgspec
+
 from aion.tables.records import BucketClosed
 from aion.tables.timeutil import (
     BUCKET_RESOLUTIONS,
@@ -290,27 +292,14 @@ class BucketRecord:
         """JSON-safe dict with the reference's bucket hash fields plus identity.
 
         Returns:
-            Fields ``bucket_incremental_volume``, ``incremental_volume``, ``volume``,
-            ``count``, ``first_timestamp``, ``last_timestamp`` (ISO, +05:30) and
-            ``last_price`` as in the reference, plus token, resolution, start and ids.
+            The fields of the ``BucketClosed`` record without the symbols:
+            ``bucket_incremental_volume``, ``incremental_volume``, ``volume``, ``count``,
+            ``first_timestamp``, ``last_timestamp`` (ISO, +05:30) and ``last_price`` as
+            in the reference, plus token, resolution, start and ids.
         """
-        return {
-            "bucket_id": self.bucket_id,
-            "token": self.token,
-            "resolution": self.resolution,
-            "trading_date": ist_date(self.start_ns),
-            "bucket_time": hhmm_ist(self.start_ns),
-            "start_ms": self.start_ns // NS_PER_MS,
-            "bucket_incremental_volume": self.volume,
-            "incremental_volume": self.volume,
-            "volume": self.volume,
-            "count": self.count,
-            "first_timestamp": iso_ist(self.first_ts_ns),
-            "last_timestamp": iso_ist(self.last_ts_ns),
-            "first_timestamp_ms": self.first_ts_ns // NS_PER_MS,
-            "last_timestamp_ms": self.last_ts_ns // NS_PER_MS,
-            "last_price": self.last_price,
-        }
+        doc = msgspec.structs.asdict(self.to_record(None, None))
+        del doc["symbol"], doc["tradingsymbol"]
+        return doc
 
 
 @dataclass(slots=True)
