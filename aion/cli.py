@@ -144,6 +144,23 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Print a session's calibration statistics beside the real-day figures (issue 12)."""
+    from aion.calibration_view import calibration_table
+    from aion.streams.instruments import InstrumentFileError, InstrumentMaster
+    from aion.streams.simulator.calibration import calibration_report, load_session
+
+    try:
+        master = InstrumentMaster.from_csv(args.instruments) if args.instruments else None
+        with err.status(f"reading {args.file}..."):
+            report = calibration_report(load_session(args.file, master))
+    except (FileNotFoundError, InstrumentFileError) as exc:
+        raise UserError(f"{exc} (pass --instruments CSV for a session without sidecars)") from None
+    console.print(calibration_table({args.file.name: report},
+                                    title=f"calibration statistics of {args.file}"))
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     """Print (generating on first use) the bundled sample session's path."""
     from aion.streams.sample import sample_session_path
@@ -515,6 +532,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_parse_time, default=time(9, 15), help="IST start (09:15)")
     p.add_argument("--end", type=_parse_time, default=time(15, 30), help="IST end (15:30)")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("stats", help="calibration statistics of a session vs a real NSE day",
+                       description="Compute the statistics of issue 12 (5-min moves in local "
+                       "sigma, volume bursts, volume/|return| correlation, kurtosis, "
+                       "autocorrelation, trade sizes, tick rates, volume shares, option vs "
+                       "future, liquid strike, injected events) for a session file and print "
+                       "them beside the real-day figures and the calibration bands.")
+    p.add_argument("file", type=_existing_file, help="session .parquet file")
+    p.add_argument("--instruments", type=_existing_file, default=None,
+                   help="Kite instruments CSV (default: the FILE.instruments.csv sidecar)")
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("sample", help="print the path of the bundled sample session",
                        description="Generate (on first use) and print the sample session.")
