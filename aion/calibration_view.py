@@ -11,11 +11,12 @@ from aion.streams.simulator.calibration_targets import TARGETS
 
 __all__ = ["calibration_table"]
 
-_EVENT_PARTS = ("count", "pct", "sigma", "minutes", "volume_x", "vol_ratio")
+_EVENT_PARTS = ("count", "pct", "sigma", "leg_sigma", "minutes", "volume_x", "vol_ratio")
 _EVENT_LABELS = {
     "count": "count",
     "pct": "|move| %",
     "sigma": "|move| σ_loc·√min",
+    "leg_sigma": "larger leg σ_loc·√min",
     "minutes": "minutes",
     "volume_x": "peak volume x baseline",
     "vol_ratio": "volatility inside / σ_loc",

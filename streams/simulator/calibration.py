@@ -80,9 +80,12 @@ Statistics (report keys):
   close's strike: undecided). ``at_prev_atm``: fraction of all windows where the
   most-traded strike is the previous close's ATM.
 * Events (from the labels): per event type, count and per event: ``|log close[end] - log
-  close[before start]|`` in percent and in ``σ_loc[before start] * sqrt(minutes)``,
-  minutes, peak ``v / b`` inside the window and the volatility ratio ``std(r)`` inside
-  (demeaned, ddof 1, at least 3 returns) over ``σ_loc`` before the start.
+  close[before start]|`` in percent and in ``σ_loc[before start] * sqrt(minutes)``; the
+  larger leg in the same units (legs: from before the start to the extreme of the window,
+  and from the extreme to the end; a reversal's two legs); minutes; peak ``v / b`` inside
+  the window; the volatility ratio ``std(r)`` inside (demeaned, ddof 1, at least 3
+  returns) over ``σ_loc`` before the start. An event from the open (a gap) is measured
+  from the previous close and has no ``σ_loc`` (no history yet).
 
 Assumptions: a real session has the same packet layout as Kite's full mode (cumulative
 day volume, last price, exchange timestamp); the indices are recorded (a session without
@@ -159,7 +162,7 @@ class CalibrationInput:
         trading_date: The session date.
         instruments: Instruments the ticks refer to (futures, options, indices, stocks).
         ticks: Packets as :data:`TICKS_DTYPE`, in receive order.
-        prev_close: Previous close per index token (from the packets' ``close``).
+        prev_close: Previous close per token (from the packets' ``close``).
         events: Labelled events (empty for a real day).
     """
 
@@ -305,12 +308,11 @@ def load_session(path: Path, master: InstrumentMaster | None = None) -> Calibrat
             events.append(Event(int(str(e["token"])), str(e["event_type"]),
                                 _event_seconds(str(e["start"]), meta.trading_date),
                                 _event_seconds(str(e["end"]), meta.trading_date)))
-    index_tokens = {i.instrument_token for i in chosen if i.is_index}
     return CalibrationInput(
         trading_date=meta.trading_date,
         instruments=tuple(chosen),
         ticks=ticks,
-        prev_close={k: v for k, v in prev_close.items() if k in index_tokens},
+        prev_close=prev_close,
         events=tuple(events),
     )
 
@@ -702,36 +704,49 @@ def event_stats(session: CalibrationInput, panel: MinutePanel | None = None) -> 
         panel: A panel holding the events' instruments (built when omitted).
 
     Returns:
-        ``event:<type>:count``, ``:pct``, ``:sigma``, ``:minutes``, ``:volume_x`` and
-        ``:vol_ratio`` statistics (one value per event, except the count).
+        ``event:<type>:count``, ``:pct``, ``:sigma``, ``:leg_sigma``, ``:minutes``,
+        ``:volume_x`` and ``:vol_ratio`` statistics (one value per event, except the
+        count).
     """
     if panel is None:
         panel = minute_panel(session.ticks, sorted({e.token for e in session.events}))
-    by_type: dict[str, list[tuple[float, float, float, float, float]]] = {}
+    by_type: dict[str, list[tuple[float, ...]]] = {}
     for e in session.events:
         if e.token not in panel.tokens:
             continue
         r = panel.row(e.token)
         close, vol = panel.close[r], np.where(panel.covered, panel.volume[r], np.nan)
-        ms, me = max(e.start_s // 60, 1), min(-(-e.end_s // 60), MINUTES)
-        if me <= ms:
+        ms, me = max(e.start_s // 60, 0), min(-(-e.end_s // 60), MINUTES)
+        # An event from the open (a gap) starts from the previous close.
+        before = close[ms - 1] if ms else session.prev_close.get(e.token, math.nan)
+        if me <= ms or not before > 0:
             continue
         rets = log_returns(close)
-        sig = local_sigma(rets)[ms - 1]
-        move = abs(math.log(close[me - 1] / close[ms - 1]))
+        sig = local_sigma(rets)[ms - 1] if ms else math.nan
+        path = np.log(close[ms:me] / before)
+        if not np.isfinite(path).all():
+            continue
+        move = abs(float(path[-1]))
+        k = int(np.nanargmax(np.abs(path)))  # the extreme: the end of the first leg
+        legs = [abs(float(path[k])) / math.sqrt(k + 1)]
+        if k < len(path) - 1:
+            legs.append(abs(float(path[-1] - path[k])) / math.sqrt(len(path) - 1 - k))
+        leg = max(legs) / sig if sig > 0 else math.nan
         inside = rets[ms + 1: me] if me - ms >= 4 else np.empty(0)
         inside = inside[np.isfinite(inside)]
         vr = float(inside.std(ddof=1) / sig) if len(inside) >= 3 and sig > 0 else math.nan
         base = rolling_median(vol)
         with np.errstate(invalid="ignore", divide="ignore"):
-            peak = float(np.nanmax(vol[ms:me] / base[ms:me]))
+            ratio = vol[ms:me] / base[ms:me]
+        ratio = ratio[np.isfinite(ratio)]
+        peak = float(ratio.max()) if len(ratio) else math.nan
         z = move / (sig * math.sqrt(me - ms)) if sig > 0 else math.nan
-        by_type.setdefault(e.event_type, []).append((100 * move, z, me - ms, peak, vr))
+        by_type.setdefault(e.event_type, []).append((100 * move, z, leg, me - ms, peak, vr))
     out: dict[str, Stat] = {}
     for kind, rows in sorted(by_type.items()):
         cols = list(zip(*rows, strict=True))
         out[f"event:{kind}:count"] = Stat((float(len(rows)),))
-        for name, col in zip(("pct", "sigma", "minutes", "volume_x", "vol_ratio"), cols,
-                             strict=True):
+        for name, col in zip(("pct", "sigma", "leg_sigma", "minutes", "volume_x",
+                              "vol_ratio"), cols, strict=True):
             out[f"event:{kind}:{name}"] = Stat(tuple(float(v) for v in col))
     return out

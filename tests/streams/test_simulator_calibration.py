@@ -23,6 +23,7 @@ from aion.streams.simulator.calibration import (
     CalibrationInput,
     Event,
     calibration_report,
+    event_stats,
     load_session,
     minute_panel,
 )
@@ -267,8 +268,29 @@ def test_event_statistics(built: dict) -> None:
     expected = 0.02 / (s * math.sqrt(30 / 29) * math.sqrt(5))
     assert rep["event:momentum:sigma"].values[0] == pytest.approx(expected)
     assert rep["event:momentum:volume_x"].values[0] == pytest.approx(5.0)
-    # Constant returns inside the event: no volatility at all.
+    # Constant returns inside the event: no volatility at all; one leg, the whole move.
     assert rep["event:momentum:vol_ratio"].values[0] == pytest.approx(0.0, abs=1e-9)
+    assert rep["event:momentum:leg_sigma"].values[0] == pytest.approx(expected)
+
+
+def test_reversal_legs() -> None:
+    s = 1e-3
+    r = np.where(np.arange(MINUTES) % 2 == 0, s, -s)
+    r[0] = 0.0
+    r[300:305] = 0.003  # up 1.5 % in 5 minutes, then down 1 % in 5
+    r[305:310] = -0.002
+    px = 500.0 * np.exp(np.cumsum(r))
+    ticks = np.zeros(MINUTES, dtype=TICKS_DTYPE)
+    ticks["token"], ticks["sec"], ticks["last_price"] = STOCK, np.arange(MINUTES) * 60, px
+    stock = tuple(i for i in INSTRUMENTS if i.instrument_token == STOCK)
+    session = CalibrationInput(DAY, stock, ticks, {},
+                               (Event(STOCK, "reversal", 300 * 60, 310 * 60),))
+    got = event_stats(session)
+    sig = s * math.sqrt(30 / 29)
+    assert got["event:reversal:pct"].values[0] == pytest.approx(0.5)
+    assert got["event:reversal:sigma"].values[0] == pytest.approx(0.005 / (sig * math.sqrt(10)))
+    assert got["event:reversal:leg_sigma"].values[0] == pytest.approx(
+        0.015 / (sig * math.sqrt(5)))
 
 
 def test_targets_are_unique_and_banded() -> None:
