@@ -343,3 +343,19 @@ def test_simulated_session_is_finite_and_consistent(simulated: Path) -> None:
     for kind, n in labelled.items():
         assert rep[f"event:{kind}:count"].values[0] <= n
         assert rep[f"event:{kind}:count"].values[0] >= 1
+
+
+def test_cli_prints_the_table(simulated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    from aion.cli import main
+
+    monkeypatch.setenv("COLUMNS", "250")  # one table row per line
+    assert main(["stats", str(simulated)]) == 0
+    out = capsys.readouterr().out
+    for t in TARGETS:
+        assert t.real in out
+    # A session without its instruments sidecar: one error line, status 2.
+    bare = tmp_path / "bare.parquet"
+    bare.write_bytes(simulated.read_bytes())
+    assert main(["stats", str(bare)]) == 2
+    assert "--instruments" in capsys.readouterr().err
