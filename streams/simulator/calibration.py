@@ -108,6 +108,8 @@ from aion.streams.batch import decode_packets
 from aion.streams.codec import IST
 from aion.streams.instruments import Instrument, InstrumentMaster
 from aion.streams.session_file import iter_batches, read_meta
+from aion.streams.simulator.events import load_events_json
+from aion.streams.simulator.generate import sidecar_paths
 
 __all__ = [
     "MINUTES",
@@ -270,9 +272,6 @@ def load_session(path: Path, master: InstrumentMaster | None = None) -> Calibrat
         SessionFileError: If the file is not a session file.
         FileNotFoundError: If no master is given and the sidecar is missing.
     """
-    from aion.streams.simulator.events import load_events_json
-    from aion.streams.simulator.generate import sidecar_paths
-
     path = Path(path)
     meta = read_meta(path)
     instruments_path, events_path = sidecar_paths(path)
