@@ -301,6 +301,9 @@ def load_session(path: Path, master: InstrumentMaster | None = None) -> Calibrat
         prev_close.update(zip(rows["token"][idx].tolist(), rows["close"][idx].tolist(),
                               strict=True))
     ticks = np.concatenate(parts) if parts else np.empty(0, dtype=TICKS_DTYPE)
+    # A real master lists thousands of instruments; keep those the session recorded.
+    present = set(np.unique(ticks["token"]).tolist())
+    chosen = [i for i in chosen if i.instrument_token in present]
     events: list[Event] = []
     if events_path.is_file():
         for e in load_events_json(events_path):
@@ -340,8 +343,12 @@ def minute_panel(ticks: np.ndarray, tokens: Sequence[int]) -> MinutePanel:
     covered = np.zeros(MINUTES, dtype=bool)
     if inside.any():
         covered[int(minute_all[inside].min()): int(minute_all[inside].max()) + 1] = True
-    for r, t in enumerate(tok):
-        mine = ticks[ticks["token"] == t]
+    # One stable sort by token, then a slice per instrument (receive order kept).
+    by_token = ticks[np.argsort(ticks["token"], kind="stable")]
+    lo = np.searchsorted(by_token["token"], tok, side="left")
+    hi = np.searchsorted(by_token["token"], tok, side="right")
+    for r in range(n):
+        mine = by_token[lo[r]: hi[r]]
         m = mine["sec"] // 60
         dv = np.diff(mine["volume"], prepend=mine["volume"][:1])  # first packet: no increment
         ok = (m >= 0) & (m < MINUTES)
