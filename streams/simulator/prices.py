@@ -16,7 +16,12 @@ from datetime import date
 import numpy as np
 from scipy.special import ndtr
 
+from aion.streams.simulator.bursts import VOL_RESPONSE, BurstParams, simulate_bursts
+from aion.streams.simulator.events import EventPlan, InjectedEvent, build_effects
+from aion.streams.simulator.iv_noise import iv_log_noise
+from aion.streams.simulator.transient import transient_deviation
 from aion.streams.simulator.universe import Role, Universe
+from aion.streams.simulator.volatility import volatility_multipliers
 
 __all__ = [
     "RISK_FREE_RATE",
@@ -44,6 +49,9 @@ _BANK_VOL = 0.08  # annual vol of the bank-sector factor
 _VIX_BETA = -6.0  # d log VIX per unit NIFTY log return: a 1% fall lifts VIX ~6%
 _VIX_NOISE_VOL = 0.6  # annual-ised noise of log VIX
 _BANKNIFTY_IV_RATIO = 1.2  # BANKNIFTY ATM IV relative to VIX
+# Volume follows the volatility regime more than one for one (a nervous hour trades
+# more per unit of volatility): volume ~ exp(1.5 * log-vol level).
+_VOLUME_SV_ELASTICITY = 1.5
 
 
 def intraday_profile(n_seconds: int = SESSION_SECONDS) -> np.ndarray:
@@ -66,7 +74,7 @@ def intraday_profile(n_seconds: int = SESSION_SECONDS) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class LatentPaths:
-    """Per-second latent (mid) log prices of the underlyings.
+    """Per-second latent (mid) log prices of the underlyings, and what drives activity.
 
     Attributes:
         log_mid: ``(n_instruments, n_seconds + 1)`` log mid price of every stock, index
@@ -75,11 +83,19 @@ class LatentPaths:
         prev_close: Previous close of each instrument, rupees; for options the
             model price at yesterday's close, for the rest the universe's value.
         oi_base: Start-of-day open interest per instrument (0 for stocks and indices).
+        activity: ``(n_instruments, n_seconds)`` multiplier of traded volume (bursts,
+            stochastic volatility and event volume), mean about 1 per instrument.
+        iv_log: ``(n_instruments, n_seconds + 1)`` added log implied volatility of
+            options (noise and IV crushes; 0 for other rows).
+        events: The labelled events, scaled to this background.
     """
 
     log_mid: np.ndarray
     prev_close: np.ndarray
     oi_base: np.ndarray
+    activity: np.ndarray
+    iv_log: np.ndarray
+    events: tuple[InjectedEvent, ...] = ()
 
 
 def black76(
@@ -137,27 +153,35 @@ def _sigma_per_second(annual_vol: float | np.ndarray) -> float | np.ndarray:
     return annual_vol / np.sqrt(_TRADING_DAYS * SESSION_SECONDS)
 
 
+def _minute_sigma(ret: np.ndarray, s: int) -> float:
+    """σ of 1-minute returns over the 30 minutes before second ``s`` (the first 30 at the open).
+
+    The same window :mod:`.calibration` measures ``σ_loc`` over, on the background path.
+    """
+    lo = s - 1_800 if s >= 1_200 else 0
+    hi = lo + 1_800 if s < 1_200 else s
+    mins = ret[lo + (hi - lo) % 60: hi].reshape(-1, 60).sum(axis=1)
+    return float(mins.std(ddof=1)) if len(mins) > 2 else float(np.sqrt(60 * np.mean(ret**2)))
+
+
 def simulate_latent(
     universe: Universe,
     rng: np.random.Generator,
-    *,
-    drift: np.ndarray,
-    vol_scale: np.ndarray,
-    gap: np.ndarray,
+    plans: list[EventPlan],
 ) -> LatentPaths:
-    """Simulate the full session's per-second latent paths.
+    """Simulate the full session's per-second latent paths with their events.
 
     The whole session is always simulated so that a window's state (open, high, low,
-    volume) is that of the day it belongs to.
+    volume) is that of the day it belongs to. The background comes first: a factor
+    model whose factors and idiosyncratic parts have stochastic volatility
+    (:mod:`.volatility`) and self-exciting bursts with jumps (:mod:`.bursts`), and
+    indices with a transient deviation (:mod:`.transient`). Events are then scaled to
+    that background's local volatility (:func:`.events.build_effects`) and added.
 
     Args:
         universe: The instruments.
         rng: Random source (consumed in a fixed order).
-        drift: ``(n_stocks, SESSION_SECONDS)`` extra log return per second per stock
-            (injected events).
-        vol_scale: ``(n_stocks, SESSION_SECONDS)`` multiplier of each stock's
-            per-second return (injected consolidations).
-        gap: ``(n_stocks,)`` extra opening log gap per stock (injected gaps).
+        plans: Planned events (:func:`.events.plan_events`).
 
     Returns:
         The latent paths.
@@ -178,38 +202,79 @@ def simulate_latent(
     weights = np.array([members[i].weight for i in stocks])
     prev = np.array([members[i].prev_close for i in range(n)], dtype=np.float64)
 
-    market = rng.standard_normal(n_sec) * _sigma_per_second(_MARKET_VOL) * su
-    bank = rng.standard_normal(n_sec) * _sigma_per_second(_BANK_VOL) * su
-    eps = rng.standard_normal((ns, n_sec)) * (_sigma_per_second(idio)[:, None] * su[None, :])
+    # Background activity of the series: 0 market, 1 bank sector, 2.. each stock.
+    sv, sv_log = volatility_multipliers(rng, ns + 2, n_sec)
+    bursts = simulate_bursts(rng, ns + 2, n_sec, BurstParams())
+    price_vol = sv * np.sqrt(1.0 + VOL_RESPONSE * bursts.excitation)
+    volume = np.exp(_VOLUME_SV_ELASTICITY * sv_log) * (1.0 + bursts.excitation)
+    volume /= volume.mean(axis=1, keepdims=True)
+    base = np.concatenate([[_MARKET_VOL, _BANK_VOL], idio])
+    sig = _sigma_per_second(base)[:, None] * su[None, :] * price_vol  # per-second σ
+    z = rng.standard_normal((ns + 2, n_sec))
+    shocks = sig * (z + bursts.jumps * np.sqrt(60.0))
+    market, bank, eps = shocks[0], shocks[1], shocks[2:]
     r = beta[:, None] * market[None, :] + eps
     r[is_bank] += bank[None, :]
-    r *= vol_scale
-    r += drift
 
-    # Opening gaps: a market-wide part plus a stock-specific part, plus injected gaps.
+    # Opening gaps: a market-wide part plus a stock-specific part.
     gap_mkt = rng.normal(0.0, 0.003)
-    open_log = np.log(prev[stocks]) + beta * gap_mkt + rng.normal(0.0, 0.004, ns) + gap
+    open_log = np.log(prev[stocks]) + beta * gap_mkt + rng.normal(0.0, 0.004, ns)
 
+    idx_of = {m.symbol: i for i, m in enumerate(members) if m.role == Role.INDEX}
+    nifty, banknifty, vix = idx_of["NIFTY 50"], idx_of["NIFTY BANK"], idx_of["INDIA VIX"]
+    w = weights / weights.sum()
+    wb = np.where(is_bank, weights, 0.0)
+    wb /= wb.sum()
+    # The banks we carry are ~80% of NIFTY BANK; the rest is its own noise.
+    bank_rest0 = rng.normal(0.0, 0.002)
+    bank_rest = rng.standard_normal(n_sec) * _sigma_per_second(0.2) * su
+
+    def index_returns(rs: np.ndarray) -> dict[int, np.ndarray]:
+        return {nifty: w @ rs, banknifty: 0.8 * (wb @ rs) + 0.2 * bank_rest}
+
+    pre = index_returns(r)
+    stock_row = {int(p): k for k, p in enumerate(stocks)}
+    deviation: dict[int, np.ndarray] = {}
+    for pos in (nifty, banknifty):
+        # Scaled to the index's own local volatility (5-minute RMS of its returns).
+        local = np.sqrt(np.convolve(pre[pos] ** 2, np.full(301, 1 / 301), mode="same"))
+        deviation[pos] = transient_deviation(rng, local)
+
+    def background(pos: int) -> np.ndarray:
+        if pos in deviation:
+            return pre[pos] + np.diff(deviation[pos], prepend=0.0)
+        return r[stock_row[pos]]
+
+    def sigma_1min(pos: int, s: int) -> float:
+        return _minute_sigma(background(pos), s)
+
+    open_idx = {nifty: w @ (open_log - np.log(prev[stocks])), banknifty: 0.8 * (
+        wb @ (open_log - np.log(prev[stocks]))) + 0.2 * bank_rest0}
+
+    def level(pos: int, s: int) -> float:
+        return float(prev[pos] * np.exp(open_idx[pos] + background(pos)[:s].sum()))
+
+    effects, events = build_effects(universe, plans, n_sec, sigma_1min, level)
+
+    for pos, k in stock_row.items():
+        if pos in effects.vol_scale:
+            r[k] *= effects.vol_scale[pos]
+        if pos in effects.drift:
+            r[k] += effects.drift[pos]
+        open_log[k] += effects.gap.get(pos, 0.0)
     log_mid = np.zeros((n, n_sec + 1), dtype=np.float64)
     log_mid[stocks, 0] = open_log
     log_mid[stocks, 1:] = open_log[:, None] + np.cumsum(r, axis=1)
 
-    stock_ret = log_mid[stocks] - np.log(prev[stocks])[:, None]
-    idx_of = {m.symbol: i for i, m in enumerate(members) if m.role == Role.INDEX}
-    nifty, banknifty, vix = idx_of["NIFTY 50"], idx_of["NIFTY BANK"], idx_of["INDIA VIX"]
-    w = weights / weights.sum()
-    nifty_ret = w @ stock_ret
-    log_mid[nifty] = np.log(prev[nifty]) + nifty_ret
-    wb = np.where(is_bank, weights, 0.0)
-    wb /= wb.sum()
-    # The banks we carry are ~80% of NIFTY BANK; the rest is its own noise.
-    bank_rest = np.concatenate(
-        [
-            [rng.normal(0.0, 0.002)],
-            np.cumsum(rng.standard_normal(n_sec) * _sigma_per_second(0.2) * su),
-        ]
-    )
-    log_mid[banknifty] = np.log(prev[banknifty]) + 0.8 * (wb @ stock_ret) + 0.2 * bank_rest
+    open_idx = {nifty: w @ (open_log - np.log(prev[stocks])), banknifty: 0.8 * (
+        wb @ (open_log - np.log(prev[stocks]))) + 0.2 * bank_rest0}
+    for pos, ret in index_returns(r).items():
+        scale = effects.vol_scale.get(pos, 1.0)
+        ret = ret * scale + effects.drift.get(pos, 0.0)
+        path = np.concatenate([[0.0], np.cumsum(ret)]) + open_idx[pos]
+        dev = deviation[pos] * scale
+        log_mid[pos] = np.log(prev[pos]) + path + np.concatenate([[0.0], dev])
+    nifty_ret = log_mid[nifty] - np.log(prev[nifty])
     vix_noise = np.concatenate(
         [
             [rng.normal(0.0, 0.02)],
@@ -222,24 +287,34 @@ def simulate_latent(
     t_sec = np.arange(n_sec + 1, dtype=np.float64)
     prev_close = prev.copy()
     oi_base = np.zeros(n, dtype=np.int64)
+    activity = np.ones((n, n_sec))
+    und_activity = {nifty: volume[0], banknifty: np.sqrt(volume[0] * volume[1])}
     for i, m in enumerate(members):
         if m.role == Role.FUTURE:
             t_years = future_t_years(universe, m.instrument.expiry, t_sec)
             log_mid[i] = log_mid[m.underlying] + RISK_FREE_RATE * t_years
             lot = m.instrument.lot_size
             oi_base[i] = lot * int(rng.integers(120_000, 200_000) / (1 + 4 * m.rank))
+        if m.role in (Role.FUTURE, Role.OPTION):
+            activity[i] = und_activity[m.underlying]
+        elif m.role == Role.STOCK:
+            k = stock_row[i]
+            activity[i] = volume[2 + k] ** 0.7 * volume[0] ** 0.3
+        if i in effects.volume_mult:
+            activity[i] *= effects.volume_mult[i]
     # Options: yesterday's close is the model price at yesterday's close.
     opts = np.flatnonzero(roles == Role.OPTION)
+    iv_log = np.zeros((n, n_sec + 1))
     if len(opts):
         und = np.array([members[i].underlying for i in opts])
         strike = np.array([members[i].instrument.strike for i in opts])
         is_call = np.array([members[i].instrument.instrument_type == "CE" for i in opts])
-        expiry = members[opts[0]].instrument.expiry
-        t_prev = future_t_years(universe, expiry, np.zeros(1))[0] + 1.0 / 365.0
+        t_prev = np.array([future_t_years(universe, members[i].instrument.expiry,
+                                          np.zeros(1))[0] for i in opts]) + 1.0 / 365.0
         atm = prev[vix] / 100.0 * np.where(und == banknifty, _BANKNIFTY_IV_RATIO, 1.0)
         fwd = prev[und] * np.exp(RISK_FREE_RATE * t_prev)
-        sig = smile_vol(atm, fwd, strike, np.full(len(opts), t_prev))
-        px = black76(fwd, strike, np.full(len(opts), t_prev), sig, is_call)
+        sig_o = smile_vol(atm, fwd, strike, t_prev)
+        px = black76(fwd, strike, t_prev, sig_o, is_call)
         prev_close[opts] = np.maximum(np.round(px * 20.0) / 20.0, 0.05)
         for j, i in enumerate(opts):
             lot = members[i].instrument.lot_size
@@ -247,7 +322,18 @@ def simulate_latent(
             oi_base[i] = lot * int(
                 scale * rng.integers(40_000, 90_000) * np.exp(-members[i].rank / 6.0)
             )
-    return LatentPaths(log_mid=log_mid, prev_close=prev_close, oi_base=oi_base)
+        chain_of = (und == banknifty).astype(np.int64)
+        iv_log[opts] = iv_log_noise(rng, chain_of, n_sec + 1)
+        for pos, shift in effects.iv_shift.items():
+            iv_log[opts[und == pos], 1:] += shift[None, :]
+    return LatentPaths(
+        log_mid=log_mid,
+        prev_close=prev_close,
+        oi_base=oi_base,
+        activity=activity,
+        iv_log=iv_log,
+        events=tuple(events),
+    )
 
 
 def future_t_years(universe: Universe, expiry: date, t_sec: np.ndarray) -> np.ndarray:

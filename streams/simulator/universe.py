@@ -20,13 +20,16 @@ from aion.streams.instruments import Instrument, InstrumentMaster
 from aion.streams.symbols import format_future_symbol, format_option_symbol
 
 __all__ = [
+    "BANKNIFTY_LAST_WEEKLY",
     "NSE_HOLIDAYS",
+    "STRIKE_STEPS",
     "Role",
     "SimInstrument",
     "Universe",
     "build_universe",
     "is_trading_day",
     "monthly_expiry",
+    "option_expiry_for",
     "previous_trading_day",
     "weekly_expiry",
 ]
@@ -112,6 +115,24 @@ def weekly_expiry(trading_date: date) -> date:
     if expiry < trading_date:
         expiry = previous_trading_day(tuesday + timedelta(days=7))
     return expiry
+
+
+def option_expiry_for(name: str, trading_date: date) -> date:
+    """Return the nearest listed option expiry of an underlying on a trading date.
+
+    NIFTY: the nearest weekly. BANKNIFTY: the nearest weekly up to its last weekly
+    expiry (:data:`BANKNIFTY_LAST_WEEKLY`), the current month's expiry after it.
+
+    Args:
+        name: ``"NIFTY"`` or ``"BANKNIFTY"``.
+        trading_date: The session date.
+
+    Returns:
+        The expiry date.
+    """
+    if name == "BANKNIFTY" and trading_date > BANKNIFTY_LAST_WEEKLY:
+        return monthly_expiry(trading_date)
+    return weekly_expiry(trading_date)
 
 
 class Role(enum.IntEnum):
@@ -201,6 +222,14 @@ _DERIV_UNDERLYINGS: tuple[tuple[str, str, int, int], ...] = (
     ("NIFTY", "NIFTY 50", 50, 75),
     ("BANKNIFTY", "NIFTY BANK", 100, 35),
 )
+STRIKE_STEPS: dict[str, int] = {name: step for name, _, step, _ in _DERIV_UNDERLYINGS}
+"""Strike step of each derivatives underlying (``NIFTY``, ``BANKNIFTY``)."""
+
+BANKNIFTY_LAST_WEEKLY = date(2024, 11, 13)
+"""Last BANKNIFTY weekly expiry: NSE discontinued the weeklies after it (circular of
+2024-10-10, SEBI's one-weekly-index-per-exchange rule from 2024-11-20); from then on
+BANKNIFTY options are monthly only."""
+
 _STRIKES_EACH_SIDE = 10
 _NFO_EXCHANGE_TOKEN_BASE = 40_000  # simulated NFO exchange tokens start here
 
@@ -250,7 +279,8 @@ class Universe:
         trading_date: The session date.
         members: The instruments.
         future_expiry: Expiry of the current-month futures.
-        option_expiry: Expiry of the weekly options.
+        option_expiry: Expiry of the NIFTY weekly options (BANKNIFTY's may differ:
+            :func:`option_expiry_for`; each option's own ``expiry`` is authoritative).
     """
 
     trading_date: date
@@ -340,10 +370,7 @@ def build_universe(trading_date: date) -> Universe:
         members.append(SimInstrument(inst, Role.INDEX, close, rank=rank))
 
     fut_expiry = monthly_expiry(trading_date)
-    opt_expiry = weekly_expiry(trading_date)
-    # An expiry is "monthly" (and gets the monthly symbol format) when it is the last
-    # expiry of its month.
-    weekly = opt_expiry != previous_trading_day(_last_tuesday(opt_expiry.year, opt_expiry.month))
+    opt_expiry = option_expiry_for("NIFTY", trading_date)
     exchange_token = _NFO_EXCHANGE_TOKEN_BASE
     for rank, (name, index_symbol, _step, lot) in enumerate(_DERIV_UNDERLYINGS):
         exchange_token += 1
@@ -369,6 +396,10 @@ def build_universe(trading_date: date) -> Universe:
 
     for name, index_symbol, step, lot in _DERIV_UNDERLYINGS:
         u = index_pos[index_symbol]
+        expiry = option_expiry_for(name, trading_date)
+        # An expiry is "monthly" (and gets the monthly symbol format) when it is the last
+        # expiry of its month.
+        weekly = expiry != previous_trading_day(_last_tuesday(expiry.year, expiry.month))
         atm = round(members[u].prev_close / step) * step
         for k in range(-_STRIKES_EACH_SIDE, _STRIKES_EACH_SIDE + 1):
             strike = atm + k * step
@@ -377,10 +408,10 @@ def build_universe(trading_date: date) -> Universe:
                 inst = Instrument(
                     instrument_token=(exchange_token << 8) | SEGMENT_NFO,
                     exchange_token=exchange_token,
-                    tradingsymbol=format_option_symbol(name, opt_expiry, strike, opt_type, weekly),
+                    tradingsymbol=format_option_symbol(name, expiry, strike, opt_type, weekly),
                     name=name,
                     last_price=0.0,
-                    expiry=opt_expiry,
+                    expiry=expiry,
                     strike=float(strike),
                     tick_size=TICK_PAISE / 100,
                     lot_size=lot,

@@ -1,0 +1,53 @@
+"""Where option liquidity sits: around the strike nearest the market, wherever it moves.
+
+On a real day the most-traded strike follows the underlying through the day (issue 12),
+and an ATM contract prints about once a second all day long: the intraday U is in the
+size per print, not in the count. Packet rate and trade size therefore fall with the
+distance, in strikes, between the contract and the underlying *now*.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["ATM_PACKETS_PER_S", "rate_weight", "size_weight"]
+
+ATM_PACKETS_PER_S = 0.95
+"""Packets per second of an at-the-money contract (real: 55-60 per minute)."""
+
+_RATE_DECAY_STRIKES = 5.0
+_RATE_FLOOR = 0.2
+_SIZE_DECAY_STRIKES = 2.5
+
+
+def _distance(strike: np.ndarray, spot: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Distance between strike and spot, in strikes."""
+    return np.abs(strike - spot) / step
+
+
+def rate_weight(strike: np.ndarray, spot: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Packet-rate weight of a contract, 1 at the money (broadcasts).
+
+    Args:
+        strike: Strikes.
+        spot: Underlying level at the same instants.
+        step: Strike step of each contract's underlying.
+
+    Returns:
+        Weights in ``[_RATE_FLOOR, 1]``.
+    """
+    return np.maximum(np.exp(-_distance(strike, spot, step) / _RATE_DECAY_STRIKES), _RATE_FLOOR)
+
+
+def size_weight(strike: np.ndarray, spot: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Trade-size weight of a contract, 1 at the money (broadcasts).
+
+    Args:
+        strike: Strikes.
+        spot: Underlying level at the same instants.
+        step: Strike step of each contract's underlying.
+
+    Returns:
+        Weights in ``(0, 1]``.
+    """
+    return np.exp(-_distance(strike, spot, step) / _SIZE_DECAY_STRIKES)
