@@ -45,10 +45,10 @@ class BurstParams:
     decay_s: float = 40.0
     mark_alpha: float = 1.7
     mark_scale: float = 1.2
-    activity_decay_s: float = 90.0
-    jump_prob: float = 0.3
-    jump_scale: float = 0.9
-    max_excitation: float = 40.0
+    activity_decay_s: float = 45.0
+    jump_prob: float = 0.2
+    jump_scale: float = 0.6
+    max_excitation: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,6 +172,11 @@ class EventPlan:
     strike_offset: int = 0  # option events: strikes from the ATM at the start
 
 
+def _draw_sigma(rng: np.random.Generator, lo: float, hi: float) -> float:
+    """Draw an event size in σ, log-uniform: as many events near a threshold as far above."""
+    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+
 def _dur(rng: np.random.Generator, lo: int, hi: int, cap: float) -> int:
     """Draw a duration in [lo, hi] seconds, shrunk to fit ``cap`` seconds."""
     d = int(rng.integers(lo, hi + 1))
@@ -203,7 +208,7 @@ def _price_plan(
     """Plan one price/volume event on ``pos`` inside ``[lo, hi)`` seconds."""
     width = hi - lo
     up = bool(rng.integers(0, 2))
-    k = float(rng.uniform(*_SIGMA_RANGE))
+    k = _draw_sigma(rng, *_SIGMA_RANGE)
     setup = 0
     mimics = None
     if kind is EventType.NEAR_MISS:
@@ -220,7 +225,7 @@ def _price_plan(
         dur = _dur(rng, 120, 300, width * 0.3)
         if kind is EventType.FAILED_BREAKOUT:
             dur = _dur(rng, 300, 600, width * 0.3)
-            k = float(rng.uniform(1.5, 4.0))
+            k = _draw_sigma(rng, 1.5, 4.0)
         vmult = float(rng.uniform(2.0, 8.0))
     elif kind is EventType.REVERSAL:
         dur, vmult = _dur(rng, 600, 1200, width * 0.6), float(rng.uniform(1.5, 5.0))
@@ -241,7 +246,7 @@ def plan_events(
 
     Stocks: about one event per 400 s (at least four, one per stock at most), every
     stock kind once there are seven or more, a gap when the window starts at the open.
-    Futures: one per 90 minutes per future (at least one), in disjoint slots. Options:
+    Futures: one per three hours per future (at least one), in disjoint slots. Options:
     one volume spike per two hours (at least one) on a contract near the money. Chains:
     an IV crush per window, and on windows of two hours or more a range-bound stretch
     on the other index.
@@ -275,9 +280,12 @@ def plan_events(
                                float(rng.uniform(1.5, 4.0)), raw=raw))
         else:
             plans.append(_price_plan(rng, kind, int(pos), start_s, end_s))
-    n_fut = int(np.clip(width // 5400, 1, 4))
+    n_fut = int(np.clip(width // 10800, 1, 2))
+    # Futures events keep off the first and last quarter hour when the window allows:
+    # those are where the day's volume shares are measured, on a real day without labels.
+    f_lo, f_hi = (start_s + 900, end_s - 900) if width >= 7200 else (start_s, end_s)
     for f in futures:
-        edges = np.linspace(start_s, end_s, n_fut + 1).astype(int)
+        edges = np.linspace(f_lo, f_hi, n_fut + 1).astype(int)
         for a, b in itertools.pairwise(edges):
             kind = _FUTURE_KINDS[int(rng.integers(0, len(_FUTURE_KINDS)))]
             plans.append(_price_plan(rng, kind, f, int(a), int(b)))

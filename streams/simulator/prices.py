@@ -19,6 +19,7 @@ from scipy.special import ndtr
 from aion.streams.simulator.bursts import VOL_RESPONSE, BurstParams, simulate_bursts
 from aion.streams.simulator.events import EventPlan, InjectedEvent, build_effects
 from aion.streams.simulator.iv_noise import iv_log_noise
+from aion.streams.simulator.move_volume import move_volume_multiplier
 from aion.streams.simulator.transient import transient_deviation
 from aion.streams.simulator.universe import Role, Universe
 from aion.streams.simulator.volatility import volatility_multipliers
@@ -49,9 +50,8 @@ _BANK_VOL = 0.08  # annual vol of the bank-sector factor
 _VIX_BETA = -6.0  # d log VIX per unit NIFTY log return: a 1% fall lifts VIX ~6%
 _VIX_NOISE_VOL = 0.6  # annual-ised noise of log VIX
 _BANKNIFTY_IV_RATIO = 1.2  # BANKNIFTY ATM IV relative to VIX
-# Volume follows the volatility regime more than one for one (a nervous hour trades
-# more per unit of volatility): volume ~ exp(1.5 * log-vol level).
-_VOLUME_SV_ELASTICITY = 1.5
+# Volume follows the volatility regime one for one: volume ~ exp(log-vol level).
+_VOLUME_SV_ELASTICITY = 1.0
 
 
 def intraday_profile(n_seconds: int = SESSION_SECONDS) -> np.ndarray:
@@ -164,6 +164,11 @@ def _minute_sigma(ret: np.ndarray, s: int) -> float:
     return float(mins.std(ddof=1)) if len(mins) > 2 else float(np.sqrt(60 * np.mean(ret**2)))
 
 
+def _local_sigma(ret: np.ndarray) -> np.ndarray:
+    """Local per-second volatility: the 5-minute RMS of the returns around each second."""
+    return np.sqrt(np.convolve(ret**2, np.full(301, 1 / 301), mode="same"))
+
+
 def simulate_latent(
     universe: Universe,
     rng: np.random.Generator,
@@ -235,10 +240,11 @@ def simulate_latent(
     pre = index_returns(r)
     stock_row = {int(p): k for k, p in enumerate(stocks)}
     deviation: dict[int, np.ndarray] = {}
+    move_volume: dict[int, np.ndarray] = {}
     for pos in (nifty, banknifty):
-        # Scaled to the index's own local volatility (5-minute RMS of its returns).
-        local = np.sqrt(np.convolve(pre[pos] ** 2, np.full(301, 1 / 301), mode="same"))
+        local = _local_sigma(pre[pos])
         deviation[pos] = transient_deviation(rng, local)
+        move_volume[pos] = move_volume_multiplier(pre[pos], local)
 
     def background(pos: int) -> np.ndarray:
         if pos in deviation:
@@ -288,7 +294,10 @@ def simulate_latent(
     prev_close = prev.copy()
     oi_base = np.zeros(n, dtype=np.int64)
     activity = np.ones((n, n_sec))
-    und_activity = {nifty: volume[0], banknifty: np.sqrt(volume[0] * volume[1])}
+    und_activity = {
+        nifty: volume[0] * move_volume[nifty],
+        banknifty: np.sqrt(volume[0] * volume[1]) * move_volume[banknifty],
+    }
     for i, m in enumerate(members):
         if m.role == Role.FUTURE:
             t_years = future_t_years(universe, m.instrument.expiry, t_sec)
@@ -299,7 +308,8 @@ def simulate_latent(
             activity[i] = und_activity[m.underlying]
         elif m.role == Role.STOCK:
             k = stock_row[i]
-            activity[i] = volume[2 + k] ** 0.7 * volume[0] ** 0.3
+            own = move_volume_multiplier(r[k], _local_sigma(r[k]))
+            activity[i] = volume[2 + k] ** 0.7 * volume[0] ** 0.3 * own
         if i in effects.volume_mult:
             activity[i] *= effects.volume_mult[i]
     # Options: yesterday's close is the model price at yesterday's close.

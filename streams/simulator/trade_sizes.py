@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BLOCK_ALPHA", "BLOCK_MIN", "BLOCK_PROB", "BODY_SIGMA", "size_multiples"]
+__all__ = ["BLOCK_ALPHA", "BLOCK_MAX", "BLOCK_MIN", "BLOCK_PROB", "BODY_SIGMA", "size_multiples"]
 
 BODY_SIGMA = 1.15
 """Log-standard deviation of the lognormal body (p99/median of the body ~14x)."""
@@ -24,7 +24,13 @@ BLOCK_MIN = 12.0
 BLOCK_ALPHA = 1.6
 """Pareto tail index of block sizes (a few hundred-lot blocks a day, now and then more)."""
 
-_BLOCK_MEAN = BLOCK_MIN * BLOCK_ALPHA / (BLOCK_ALPHA - 1.0)
+BLOCK_MAX = 200.0
+"""Largest block, in mean sizes (real: 2,192 lots in one NIFTY futures second)."""
+
+# Mean of the Pareto(BLOCK_ALPHA, BLOCK_MIN) law truncated at BLOCK_MAX (clipped draws).
+_C = BLOCK_MAX / BLOCK_MIN
+_TAIL = _C ** (1.0 - BLOCK_ALPHA)
+_BLOCK_MEAN = BLOCK_MIN * (BLOCK_ALPHA * (1.0 - _TAIL) / (BLOCK_ALPHA - 1.0) + _TAIL)
 _NORM = (1.0 - BLOCK_PROB) + BLOCK_PROB * _BLOCK_MEAN
 
 
@@ -39,7 +45,7 @@ def size_multiples(rng: np.random.Generator, n: int) -> np.ndarray:
         ``float64`` multiples of the mean size.
     """
     body = rng.lognormal(-0.5 * BODY_SIGMA**2, BODY_SIGMA, n)
-    block = (rng.pareto(BLOCK_ALPHA, n) + 1.0) * BLOCK_MIN
+    block = np.minimum((rng.pareto(BLOCK_ALPHA, n) + 1.0) * BLOCK_MIN, BLOCK_MAX)
     is_block = rng.random(n) < BLOCK_PROB
     return np.where(is_block, block, body) / _NORM
 

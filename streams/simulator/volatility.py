@@ -13,9 +13,9 @@ from aion.streams.simulator.ou import ou_paths
 
 __all__ = ["LOG_VOL_STD", "LOG_VOL_TAU_S", "volatility_multipliers"]
 
-LOG_VOL_STD = 0.3
-"""Stationary standard deviation of log volatility (a calm hour at ~0.55x, a nervous one
-at ~1.8x, two sigma either side)."""
+LOG_VOL_STD = 0.2
+"""Stationary standard deviation of log volatility (a calm hour at ~0.67x, a nervous one
+at ~1.5x, two sigma either side; more would fatten 1-minute tails past the real day's)."""
 
 LOG_VOL_TAU_S = 1_200.0
 """Time constant of log volatility: regimes last tens of minutes."""
