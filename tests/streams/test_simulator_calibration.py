@@ -28,7 +28,6 @@ from aion.streams.simulator.calibration import (
     minute_panel,
 )
 from aion.streams.simulator.calibration_targets import TARGETS, target
-from aion.streams.simulator.prices import intraday_profile
 
 DAY = date(2022, 11, 18)
 EXPIRY = date(2022, 11, 24)
@@ -335,9 +334,8 @@ def test_simulated_session_is_finite_and_consistent(simulated: Path) -> None:
     for name, value in zip(fut_names, rep["futures_vticks_per_min"].values, strict=True):
         tok = next(i.instrument_token for i in session.instruments if i.tradingsymbol == name)
         assert value == pytest.approx(count[tok] / 45)
-        # The generator's design: 2.5 packets/s, 75 % trades, times the intraday profile.
-        assert value == pytest.approx(2.5 * 0.75 * 60 * intraday_profile()[:2700].mean(),
-                                      rel=0.1)
+        # The generator's design: a snapshot a second (98.5 %), 60 % carry volume.
+        assert value == pytest.approx(0.985 * 0.6 * 60, rel=0.1)
     # Every labelled event inside the window is measured.
     labelled = Counter(e.event_type for e in session.events)
     for kind, n in labelled.items():

@@ -1,0 +1,71 @@
+"""The simulator's background models (issue 12), against closed forms and the calendar."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pytest
+
+from aion.streams.simulator.bursts import BurstParams, simulate_bursts
+from aion.streams.simulator.ou import ou_paths
+from aion.streams.simulator.trade_sizes import BLOCK_MAX, BODY_SIGMA, size_multiples
+from aion.streams.simulator.transient import TRANSIENT_TAU_S, TRANSIENT_VARIANCE_RATIO
+from aion.streams.simulator.universe import (
+    BANKNIFTY_LAST_WEEKLY,
+    build_universe,
+    monthly_expiry,
+    option_expiry_for,
+    weekly_expiry,
+)
+
+
+def test_ou_paths_have_the_stationary_std_and_exponential_autocorrelation() -> None:
+    x = ou_paths(np.random.default_rng(1), 200, 4_000, std=0.5, tau_s=20.0)
+    assert x.std() == pytest.approx(0.5, rel=0.03)
+    lag = 20
+    acf = np.corrcoef(x[:, lag:].ravel(), x[:, :-lag].ravel())[0, 1]
+    assert acf == pytest.approx(math.exp(-lag / 20.0), abs=0.02)
+
+
+def test_transient_gives_the_closed_form_lag1_autocorrelation() -> None:
+    # Efficient unit-variance per-second returns plus the OU deviation, on 1-minute bars.
+    rng = np.random.default_rng(2)
+    n = 60 * 200_000
+    eff = np.cumsum(rng.standard_normal(n))
+    dev = ou_paths(rng, 1, n, std=math.sqrt(TRANSIENT_VARIANCE_RATIO * 60.0),
+                   tau_s=TRANSIENT_TAU_S)[0]
+    r = np.diff((eff + dev)[::60])
+    g, phi = TRANSIENT_VARIANCE_RATIO, math.exp(-60.0 / TRANSIENT_TAU_S)
+    expected = -g * (1 - phi) ** 2 / (1 + 2 * g * (1 - phi))
+    assert np.corrcoef(r[1:], r[:-1])[0, 1] == pytest.approx(expected, abs=0.01)
+
+
+def test_size_multiples_have_mean_one_a_heavy_tail_and_a_cap() -> None:
+    x = size_multiples(np.random.default_rng(3), 2_000_000)
+    assert x.mean() == pytest.approx(1.0, rel=0.02)
+    body_ratio = math.exp(2.326 * BODY_SIGMA)  # lognormal p99 / median
+    assert np.percentile(x, 99) / np.median(x) > body_ratio
+    assert x.max() <= BLOCK_MAX
+
+
+def test_bursts_self_excite() -> None:
+    params = BurstParams()
+    b = simulate_bursts(np.random.default_rng(4), 40, 22_500, params)
+    # Stationary Hawkes mean rate: base / (1 - branching), up to the 1-per-second cap.
+    rate = b.count.sum() / (40 * 22_500)
+    assert rate == pytest.approx(params.base_per_s / (1 - params.branching), rel=0.25)
+    assert b.excitation.max() <= params.max_excitation and (b.excitation >= 0).all()
+    assert np.count_nonzero(b.jumps) > 0
+
+
+def test_banknifty_options_are_monthly_after_the_last_weekly() -> None:
+    before, after = BANKNIFTY_LAST_WEEKLY, date(2024, 11, 14)
+    assert option_expiry_for("BANKNIFTY", before) == weekly_expiry(before)
+    assert option_expiry_for("BANKNIFTY", after) == monthly_expiry(after)
+    assert option_expiry_for("NIFTY", after) == weekly_expiry(after)
+    day = date(2025, 11, 18)
+    expiries = {(m.instrument.name, m.instrument.expiry)
+                for m in build_universe(day).members if m.instrument.is_option}
+    assert expiries == {("NIFTY", weekly_expiry(day)), ("BANKNIFTY", monthly_expiry(day))}
