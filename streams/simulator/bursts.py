@@ -20,8 +20,11 @@ from scipy.signal import lfilter
 
 __all__ = ["VOL_RESPONSE", "BurstParams", "Bursts", "simulate_bursts"]
 
-VOL_RESPONSE = 0.4
+VOL_RESPONSE = 0.25
 """Variance multiplier per unit of excitation: variance is ``1 + VOL_RESPONSE * A``."""
+
+
+_JUMP_MARK_CAP = 10.0  # a freak mark excites volume, but jumps stay a few sigma
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +47,11 @@ class BurstParams:
     branching: float = 0.5
     decay_s: float = 40.0
     mark_alpha: float = 1.7
-    mark_scale: float = 1.2
+    mark_scale: float = 0.8
     activity_decay_s: float = 45.0
-    jump_prob: float = 0.2
+    jump_prob: float = 0.1
     jump_scale: float = 0.6
-    max_excitation: float = 10.0
+    max_excitation: float = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,8 @@ def simulate_bursts(
     da = math.exp(-1.0 / params.activity_decay_s)
     excitation = np.minimum(lfilter([1.0], [1.0, -da], pulses, axis=1), params.max_excitation)
     jumps = np.where(
-        hit & (jump_u < params.jump_prob), jump_z * params.jump_scale * np.sqrt(marks), 0.0
+        hit & (jump_u < params.jump_prob),
+        jump_z * params.jump_scale * np.sqrt(np.minimum(marks, _JUMP_MARK_CAP)),
+        0.0,
     )
     return Bursts(excitation=excitation, jumps=jumps, count=hit.sum(axis=1))

@@ -55,6 +55,7 @@ from aion.streams.simulator.prices import (
     simulate_latent,
     smile_vol,
     t_years_to_expiry,
+    volume_profile,
 )
 from aion.streams.simulator.trade_sizes import size_multiples
 from aion.streams.simulator.universe import (
@@ -85,7 +86,7 @@ _P32 = np.int64(1) << 32
 _P33 = np.int64(1) << 33
 _FUTURE_SNAPSHOT_PROB = 0.985  # a future's packet per second (a second now and then has none)
 _FUTURE_P_TRADE = 0.6  # share of futures snapshots that carry volume (real: 29-44 per minute)
-_SIZE_U_POWER = 1.3  # volume per print follows profile**1.3 where the count is flat
+_SIZE_U_POWER = 1.3  # stocks: count x size follows profile**1.3, as v1's volume did
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +282,7 @@ def _arrivals(
     rate[stocks] *= np.sqrt(act[stocks])
     qty_mult[stocks] = np.sqrt(act[stocks]) * profile[None, :] ** (_SIZE_U_POWER - 1.0)
     deriv = (p.role == Role.FUTURE) | (p.role == Role.OPTION)
-    qty_mult[deriv] = act[deriv] * profile[None, :] ** _SIZE_U_POWER
+    qty_mult[deriv] = act[deriv] * volume_profile(SESSION_SECONDS)[None, :end_s]
     opts = np.flatnonzero(p.role == Role.OPTION)
     if len(opts):
         spot = np.exp(paths.log_mid[p.underlying[opts], :end_s])

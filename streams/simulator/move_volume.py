@@ -17,10 +17,10 @@ from scipy.signal import lfilter
 
 __all__ = ["MOVE_TAU_S", "move_volume_multiplier"]
 
-MOVE_TAU_S = 30.0
+MOVE_TAU_S = 20.0
 """Memory of the move volume answers to, seconds."""
 
-MOVE_ELASTICITY = 1.6
+MOVE_ELASTICITY = 4.0
 """Volume multiplier per unit of standardised recent |move| (``1 + e * |m|``, then mean 1)."""
 
 

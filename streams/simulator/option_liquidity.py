@@ -17,7 +17,7 @@ ATM_PACKETS_PER_S = 0.95
 
 _RATE_DECAY_STRIKES = 5.0
 _RATE_FLOOR = 0.2
-_SIZE_DECAY_STRIKES = 1.5
+_SIZE_DECAY_STRIKES = 1.0
 
 
 def _distance(strike: np.ndarray, spot: np.ndarray, step: np.ndarray) -> np.ndarray:
