@@ -24,7 +24,7 @@ VOL_RESPONSE = 0.25
 """Variance multiplier per unit of excitation: variance is ``1 + VOL_RESPONSE * A``."""
 
 
-_JUMP_MARK_CAP = 10.0  # a freak mark excites volume, but jumps stay a few sigma
+_JUMP_MARK_CAP = 6.0  # a freak mark excites volume, but jumps stay a few sigma
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,10 @@ class BurstParams:
     branching: float = 0.5
     decay_s: float = 40.0
     mark_alpha: float = 1.7
-    mark_scale: float = 0.8
+    mark_scale: float = 0.6
     activity_decay_s: float = 45.0
     jump_prob: float = 0.1
-    jump_scale: float = 0.6
+    jump_scale: float = 0.45
     max_excitation: float = 8.0
 
 
