@@ -49,7 +49,7 @@ class BurstParams:
     mark_alpha: float = 1.7
     mark_scale: float = 0.6
     activity_decay_s: float = 45.0
-    jump_prob: float = 0.1
+    jump_prob: float = 0.05
     jump_scale: float = 0.45
     max_excitation: float = 8.0
 

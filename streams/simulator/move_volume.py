@@ -17,7 +17,7 @@ from scipy.signal import lfilter
 
 __all__ = ["MOVE_TAU_S", "move_volume_multiplier"]
 
-MOVE_TAU_S = 20.0
+MOVE_TAU_S = 40.0
 """Memory of the move volume answers to, seconds."""
 
 MOVE_ELASTICITY = 4.0

@@ -17,7 +17,7 @@ ATM_PACKETS_PER_S = 0.95
 
 _RATE_DECAY_STRIKES = 5.0
 _RATE_FLOOR = 0.2
-_SIZE_DECAY_STRIKES = 1.0
+_SIZE_DECAY_STRIKES = 1.5
 
 
 def _distance(strike: np.ndarray, spot: np.ndarray, step: np.ndarray) -> np.ndarray:
@@ -42,6 +42,9 @@ def rate_weight(strike: np.ndarray, spot: np.ndarray, step: np.ndarray) -> np.nd
 def size_weight(strike: np.ndarray, spot: np.ndarray, step: np.ndarray) -> np.ndarray:
     """Trade-size weight of a contract, 1 at the money (broadcasts).
 
+    By rank: the strike nearest the market is "the ATM" traders pile into, the next
+    one out gets ``exp(-1 / _SIZE_DECAY_STRIKES)`` of its size, and so on.
+
     Args:
         strike: Strikes.
         spot: Underlying level at the same instants.
@@ -50,4 +53,4 @@ def size_weight(strike: np.ndarray, spot: np.ndarray, step: np.ndarray) -> np.nd
     Returns:
         Weights in ``(0, 1]``.
     """
-    return np.exp(-_distance(strike, spot, step) / _SIZE_DECAY_STRIKES)
+    return np.exp(-np.round(_distance(strike, spot, step)) / _SIZE_DECAY_STRIKES)

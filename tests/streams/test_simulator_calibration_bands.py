@@ -1,6 +1,6 @@
 """A simulated whole day must stay inside the calibration bands of issue 12.
 
-One full session (2022-11-18, seed 6, one of the bench's seeds) is generated and scored
+One full session (2022-11-18, seed 5, the bench's first seed) is generated and scored
 with :func:`calibration_report`; every banded statistic of
 :mod:`aion.streams.simulator.calibration_targets` is checked against its band, so the
 simulator cannot drift back to an easy world. The whole day is needed: volume shares,
@@ -23,13 +23,14 @@ from aion.streams.simulator.calibration import Stat, calibration_report, load_se
 from aion.streams.simulator.calibration_targets import TARGETS, Target
 
 DAY = date(2022, 11, 18)
-SEED = 6
+SEED = 5
 
-# Out of band for seed 6 with generator v2 (bench/bench_calibration.py), still to calibrate.
+# Out of band for seed 5 with generator v2 (bench/bench_calibration.py), still to calibrate.
 KNOWN_OUT: dict[str, str] = {
-    "kurtosis_futures": "0.31 on BANKNIFTY (band 0.6-3, real 1.2-1.3)",
-    "strike_follows": "0.46 on one chain (band 0.5-1): the market crosses strikes inside "
-                      "a 15-minute window",
+    "kurtosis_options": "0.55 on one ATM contract (band 0.6-5, real 1.3-3.2)",
+    # One future's labelled trends (a momentum and a failed breakout) outweigh the
+    # transient's mean reversion.
+    "acf1_futures": "+0.04 on one future (band -0.2..-0.03, real -0.10)",
 }
 
 BANDED = [t for t in TARGETS if t.low is not None or t.high is not None]
