@@ -20,7 +20,7 @@ CHAIN_IV_STD = 0.04
 CHAIN_IV_TAU_S = 1_800.0
 """Time constant of the chain-wide offset, seconds."""
 
-CONTRACT_IV_STD = 0.008
+CONTRACT_IV_STD = 0.005
 """Stationary std of the per-contract log-IV wobble."""
 
 CONTRACT_IV_TAU_S = 20.0

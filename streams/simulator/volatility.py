@@ -30,7 +30,7 @@ SLOW_LOG_VOL_STD = 0.15
 SLOW_LOG_VOL_TAU_S = 1_200.0
 """Time constant of the slow part: regimes last tens of minutes."""
 
-FAST_LOG_VOL_STD = 0.3
+FAST_LOG_VOL_STD = 0.27
 """Stationary std of the fast part of log volatility (with the slow part and the
 intraday U: 1-minute excess kurtosis of about 1.2, the real day's)."""
 
