@@ -5,10 +5,13 @@
 
 How a session is built:
 
-1. Universe and calendar (:mod:`.universe`), injected events (:mod:`.events`) and the
-   per-second latent paths of the whole session (:mod:`.prices`).
-2. Packet arrival counts per instrument and second: Poisson with a rate that follows
-   the U-shaped intraday profile, the instrument's liquidity and event multipliers.
+1. Universe and calendar (:mod:`.universe`), planned events (:mod:`.events`) and the
+   per-second latent paths of the whole session with the events scaled to their local
+   volatility (:mod:`.prices`), plus each instrument's volume activity.
+2. Packet arrival counts per instrument and second (:func:`_arrivals`): stocks Poisson
+   at a rate following the intraday U; futures a snapshot a second; options flat,
+   thinning away from the strike nearest the market (:mod:`.option_liquidity`). Trade
+   sizes are heavy-tailed (:mod:`.trade_sizes`) and carry the rest of the activity.
 3. Five-minute blocks are turned into packets, vectorised over all instruments. The
    day's running state (open, high, low, cumulative volume and turnover, last trade,
    OI extremes, last receive time) is carried from block to block by prepending one
