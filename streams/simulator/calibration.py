@@ -48,9 +48,14 @@ Statistics (report keys):
   U-shape of volume and volatility does not count as correlation.
 * ``kurtosis_futures`` / ``kurtosis_options``: excess (Fisher) kurtosis, biased moment
   estimator, of the 1-minute returns of each future / of each option nearest the money
-  at the first minute (CE and PE of both underlyings). Raw returns: the intraday
-  volatility U contributes, as it does on a real day.
-* ``acf1_futures``: per future, Pearson correlation of ``r[m]`` with ``r[m-1]``.
+  at the first minute (CE and PE of both underlyings), over background returns: both
+  minutes outside the labels of the chain's index, its future (and the option). The
+  real figures come from a day with nothing notable; a labelled 6σ event is a tail the
+  day was given on purpose. Otherwise raw returns: the intraday volatility U
+  contributes, as it does on a real day.
+* ``acf1_futures``: per future, Pearson correlation of ``r[m]`` with ``r[m-1]`` over
+  background minutes (as for the kurtosis: outside the labels of the future and its
+  index): a labelled trend is serial correlation by design.
 * ``size_ratio_futures`` / ``size_median_futures`` / ``size_max_futures``: per future,
   trade size = incremental volume between consecutive volume-bearing packets, in lots
   (lot size from the instrument master); 99th percentile (linear interpolation) over the
@@ -73,7 +78,9 @@ Statistics (report keys):
   ``|corr(Δo, Δf)|`` and ``|cov(Δo, Δf) / var(Δf)|`` (a delta-like slope).
 * ``strike_follows`` / ``strike_at_prev_atm``: per underlying, 15-minute windows; the
   most-traded strike is the strike with the largest CE + PE volume in the window; the
-  window's ATM is the strike nearest the index at the window's last covered minute; the
+  window's ATM is the strike nearest the index for the most covered minutes of the
+  window (minute closes; a tie goes to the higher strike): where the market sat while the
+  window's volume traded, not where it ended up; the
   previous close's ATM is the strike nearest the index's previous close. ``follows``:
   fraction, among windows whose ATM differs from the previous close's ATM, where the
   most-traded strike is the window's ATM (NaN when the market never left the previous
@@ -123,6 +130,7 @@ __all__ = [
     "load_session",
     "local_sigma",
     "minute_panel",
+    "quiet_returns",
     "rolling_median",
 ]
 
@@ -396,10 +404,17 @@ def excess_kurtosis(x: np.ndarray) -> float:
     return float(np.mean(d**4)) / m2**2 - 3.0 if m2 > 0 else math.nan
 
 
-def lag1_autocorr(r: np.ndarray) -> float:
-    """Pearson correlation of ``r[m]`` with ``r[m-1]`` over pairs where both are finite."""
+def lag1_autocorr(r: np.ndarray, keep: np.ndarray | None = None) -> float:
+    """Pearson correlation of ``r[m]`` with ``r[m-1]`` over pairs where both are finite.
+
+    Args:
+        r: Returns.
+        keep: Optional mask of usable minutes: a pair counts only if both are kept.
+    """
     a, b = r[1:], r[:-1]
     ok = np.isfinite(a) & np.isfinite(b)
+    if keep is not None:
+        ok &= keep[1:] & keep[:-1]
     return _pearson(a[ok], b[ok])
 
 
@@ -537,9 +552,33 @@ def _atm_by_minute(panel: MinutePanel, chain: _Chain) -> np.ndarray:
     return nearest_strike(chain.strikes, lagged)
 
 
+def _book(chain: _Chain, kind: str) -> dict[float, int]:
+    return chain.calls if kind == "CE" else chain.puts
+
+
 def _option_row(panel: MinutePanel, chain: _Chain, strike: float, kind: str) -> int:
-    book = chain.calls if kind == "CE" else chain.puts
-    return panel.row(book[strike])
+    return panel.row(_book(chain, kind)[strike])
+
+
+def _chain_quiet(session: CalibrationInput, chain: _Chain, *tokens: int) -> np.ndarray:
+    """Minutes outside every label on the chain's index, its future and ``tokens``.
+
+    A label on the index (a chain event: IV crush, range-bound day) or on the future moves
+    every contract of the chain, so none of them is background inside it.
+    """
+    own = [chain.index_token, chain.future.instrument_token if chain.future else None]
+    touched = np.zeros(MINUTES, dtype=bool)
+    for tok in (*own, *tokens):
+        if tok is not None:
+            touched |= event_mask(session.events, tok)
+    return ~touched
+
+
+def quiet_returns(r: np.ndarray, quiet: np.ndarray) -> np.ndarray:
+    """The returns ``r[m]`` (``m-1`` to ``m``) whose two minutes are both quiet."""
+    keep = quiet.copy()
+    keep[1:] &= quiet[:-1]
+    return r[keep]
 
 
 def calibration_report(session: CalibrationInput) -> dict[str, Stat]:
@@ -564,6 +603,9 @@ def calibration_report(session: CalibrationInput) -> dict[str, Stat]:
     def background(inst: Instrument) -> np.ndarray:
         return ~event_mask(session.events, inst.instrument_token)
 
+    quiet_of = {c.future.instrument_token: _chain_quiet(session, c)
+                for c in chains if c.future is not None}
+
     # Background moves and bursts: futures and stocks, pooled.
     pool = [i for i in insts if i.is_future or (i.segment == "NSE" and not i.is_fno)]
     moves, bursts = [], []
@@ -583,10 +625,12 @@ def calibration_report(session: CalibrationInput) -> dict[str, Stat]:
     rep["volume_return_corr"] = Stat(tuple(
         volume_return_corr(panel.close[r], panel.volume[r], background(i), panel.covered)
         for i, r in fut_rows), names)
-    rep["kurtosis_futures"] = Stat(tuple(excess_kurtosis(rets[i.instrument_token])
-                                         for i, _ in fut_rows), names)
-    rep["acf1_futures"] = Stat(tuple(lag1_autocorr(rets[i.instrument_token])
-                                     for i, _ in fut_rows), names)
+    rep["kurtosis_futures"] = Stat(tuple(
+        excess_kurtosis(quiet_returns(rets[i.instrument_token], quiet_of[i.instrument_token]))
+        for i, _ in fut_rows), names)
+    rep["acf1_futures"] = Stat(tuple(
+        lag1_autocorr(rets[i.instrument_token], quiet_of[i.instrument_token])
+        for i, _ in fut_rows), names)
     sizes = [trade_sizes(session.ticks, i.instrument_token, i.lot_size) for i, _ in fut_rows]
     rep["size_median_futures"] = Stat(tuple(_pct(s, 50) for s in sizes), names)
     rep["size_ratio_futures"] = Stat(tuple(_pct(s, 99) / _pct(s, 50) for s in sizes), names)
@@ -640,7 +684,8 @@ def _option_stats(session: CalibrationInput, panel: MinutePanel, chains: Sequenc
         first = int(minutes[ok][0])
         for kind in ("CE", "PE"):
             r = _option_row(panel, c, atm[first], kind)
-            kurt.append(excess_kurtosis(log_returns(panel.close[r])))
+            quiet = _chain_quiet(session, c, _book(c, kind)[atm[first]])
+            kurt.append(excess_kurtosis(quiet_returns(log_returns(panel.close[r]), quiet)))
             opt_names.append(f"{c.name} {atm[first]:g} {kind}")
         if c.future is not None:
             fclose = panel.close[panel.row(c.future.instrument_token)]
@@ -692,7 +737,8 @@ def _liquid_strike(session: CalibrationInput, panel: MinutePanel,
         if vol.max() <= 0:
             continue
         top = float(c.strikes[int(vol.argmax())])
-        atm = float(nearest_strike(c.strikes, ref[span[-1:]])[0])
+        sat, n_min = np.unique(nearest_strike(c.strikes, ref[span]), return_counts=True)
+        atm = float(sat[len(n_min) - 1 - int(n_min[::-1].argmax())])
         windows += 1
         at_prev += top == prev_atm
         if atm != prev_atm:
