@@ -563,8 +563,8 @@ def _option_row(panel: MinutePanel, chain: _Chain, strike: float, kind: str) -> 
 def _chain_quiet(session: CalibrationInput, chain: _Chain, *tokens: int) -> np.ndarray:
     """Minutes outside every label on the chain's index, its future and ``tokens``.
 
-    A label on the index (a chain event: IV crush, range-bound day) or on the future moves
-    every contract of the chain, so none of them is background inside it.
+    A label on the index (a chain event) or on the future moves every contract of the
+    chain, so none of them is background inside it.
     """
     own = [chain.index_token, chain.future.instrument_token if chain.future else None]
     touched = np.zeros(MINUTES, dtype=bool)

@@ -58,10 +58,16 @@ TARGETS: tuple[Target, ...] = (
     Target("burst_p999", "background volume burst, p99.9 (x baseline)", "—", None, None),
     Target("volume_return_corr", "volume vs |return| Spearman, futures", "0.32-0.50",
            0.2, 0.6),
-    Target("kurtosis_futures", "1-min return excess kurtosis, futures", "1.2-1.3", 0.6, 3.0),
+    # One day's kurtosis is a noisy figure: for a bounded stochastic-volatility process
+    # whose days read ~1.5 at the median, 95 % of single days (250-375 background
+    # minutes) read 0.2-0.5 .. 3.7-4.2, while a Gaussian day reads above 0.4 one time
+    # in 20. The band is that sampling range around the real figures, no wider.
+    Target("kurtosis_futures", "1-min return excess kurtosis, futures", "1.2-1.3", 0.4, 4.0),
     Target("kurtosis_options", "1-min return excess kurtosis, ATM options", "1.3-3.2",
-           0.6, 5.0),
-    Target("acf1_futures", "lag-1 return autocorrelation, futures", "-0.10", -0.2, -0.03),
+           0.4, 5.0),
+    # Standard error of a lag-1 autocorrelation over ~250 background minutes: 0.063;
+    # the band is the real -0.10 +- 2 of them (v1's +0.02 sits outside it).
+    Target("acf1_futures", "lag-1 return autocorrelation, futures", "-0.10", -0.23, -0.01),
     Target("size_ratio_futures", "futures trade size p99 / median", "22-24x", 12.0, 40.0),
     Target("size_median_futures", "futures trade size median (lots)", "—", None, None),
     Target("size_max_futures", "futures trade size max (lots)", "2,192 (NIFTY)", None, None),

@@ -24,6 +24,7 @@ import numpy as np
 from aion.streams.simulator.ou import ou_paths
 
 __all__ = [
+    "COMMON_VOL_CORR",
     "FAST_LOG_VOL_STD",
     "FAST_LOG_VOL_TAU_S",
     "LOG_VOL_BOUND",
@@ -42,12 +43,17 @@ SLOW_LOG_VOL_TAU_S = 1_200.0
 FAST_LOG_VOL_STD = 0.6
 """Stationary std of the fast part of log volatility (before the bound)."""
 
-FAST_LOG_VOL_TAU_S = 300.0
-"""Time constant of the fast part: a few minutes."""
+FAST_LOG_VOL_TAU_S = 120.0
+"""Time constant of the fast part: two minutes, so a day holds many episodes."""
 
-LOG_VOL_BOUND = 0.7
+LOG_VOL_BOUND = 0.6
 """Bound ``c`` of the squashed log volatility: the multiplier stays within
-``exp(+-c)`` of its median (a factor of 2 either way)."""
+``exp(+-c)`` of its median (a factor ~1.8 either way); the fast part, at its std, mostly sits near it."""
+
+COMMON_VOL_CORR = 0.8
+"""Correlation of every other series' log volatility with the first (the market's):
+nervous minutes are nervous for every stock, so an index's tails are not averaged away
+by its members' independent calm."""
 
 _QUAD_NODES = 64
 
@@ -82,6 +88,9 @@ def volatility_multipliers(
     """
     slow = ou_paths(rng, n_series, n_steps, std=SLOW_LOG_VOL_STD, tau_s=SLOW_LOG_VOL_TAU_S)
     fast = ou_paths(rng, n_series, n_steps, std=FAST_LOG_VOL_STD, tau_s=FAST_LOG_VOL_TAU_S)
-    x = bounded_log_vol(slow + fast)
+    raw = slow + fast
+    # Series 1.. share series 0's (the market's) volatility: same law, correlation rho.
+    raw[1:] = COMMON_VOL_CORR * raw[:1] + math.sqrt(1.0 - COMMON_VOL_CORR**2) * raw[1:]
+    x = bounded_log_vol(raw)
     std = math.hypot(SLOW_LOG_VOL_STD, FAST_LOG_VOL_STD)
     return np.exp(x - 0.5 * _log_mean_square(std)), x
