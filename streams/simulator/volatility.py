@@ -48,7 +48,8 @@ FAST_LOG_VOL_TAU_S = 120.0
 
 LOG_VOL_BOUND = 0.6
 """Bound ``c`` of the squashed log volatility: the multiplier stays within
-``exp(+-c)`` of its median (a factor ~1.8 either way); the fast part, at its std, mostly sits near it."""
+``exp(+-c)`` of its median (a factor ~1.8 either way). With the fast std equal to it, the
+log level spends much of the day near the bounds: calm and nervous spells, no freaks."""
 
 COMMON_VOL_CORR = 0.8
 """Correlation of every other series' log volatility with the first (the market's):
