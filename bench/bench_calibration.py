@@ -1,11 +1,11 @@
-"""Calibration report of the simulator: seeds 5, 6 and 7 of 2022-11-18 beside the real day.
+"""Calibration report of the simulator: seeds of 2022-11-18 beside the real day (default 5, 6, 7).
 
 Issue 12 measured a real NSE day (2022-11-18) and three simulated days of that date
 (seeds 5-7); this script regenerates the simulated days with today's generator and prints
 the statistics of :mod:`aion.streams.simulator.calibration` beside the real figures and
 the calibration bands (green: inside the band, red: outside).
 
-Usage: ``python bench/bench_calibration.py [--keep DIR]``.
+Usage: ``python bench/bench_calibration.py [--keep DIR] [--seeds 5 6 7]``.
 """
 
 from __future__ import annotations
@@ -31,13 +31,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, default=None,
                         help="directory to write (and reuse) the simulated sessions in")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS),
+                        help="seeds to simulate (default: %(default)s)")
     args = parser.parse_args()
     console = Console(width=160)
     with tempfile.TemporaryDirectory() as tmp:
         where = args.keep or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
         reports: dict[str, dict[str, Stat]] = {}
-        for seed in SEEDS:
+        for seed in args.seeds:
             path = where / f"calib-{DAY}-s{seed}.parquet"
             t0 = clock.perf_counter()
             if not path.exists():

@@ -123,6 +123,7 @@ __all__ = [
     "CalibrationInput",
     "MinutePanel",
     "Stat",
+    "background_returns",
     "calibration_report",
     "event_stats",
     "excess_kurtosis",
@@ -409,7 +410,7 @@ def lag1_autocorr(r: np.ndarray, keep: np.ndarray | None = None) -> float:
 
     Args:
         r: Returns.
-        keep: Optional mask of usable minutes: a pair counts only if both are kept.
+        keep: Optional mask of usable returns: a pair counts only if both are kept.
     """
     a, b = r[1:], r[:-1]
     ok = np.isfinite(a) & np.isfinite(b)
@@ -574,11 +575,16 @@ def _chain_quiet(session: CalibrationInput, chain: _Chain, *tokens: int) -> np.n
     return ~touched
 
 
-def quiet_returns(r: np.ndarray, quiet: np.ndarray) -> np.ndarray:
-    """The returns ``r[m]`` (``m-1`` to ``m``) whose two minutes are both quiet."""
+def background_returns(quiet: np.ndarray) -> np.ndarray:
+    """Mask of the returns ``r[m]`` (minute ``m-1`` to ``m``) whose two minutes are quiet."""
     keep = quiet.copy()
     keep[1:] &= quiet[:-1]
-    return r[keep]
+    return keep
+
+
+def quiet_returns(r: np.ndarray, quiet: np.ndarray) -> np.ndarray:
+    """The returns ``r[m]`` whose two minutes are both quiet (:func:`background_returns`)."""
+    return r[background_returns(quiet)]
 
 
 def calibration_report(session: CalibrationInput) -> dict[str, Stat]:
@@ -629,8 +635,8 @@ def calibration_report(session: CalibrationInput) -> dict[str, Stat]:
         excess_kurtosis(quiet_returns(rets[i.instrument_token], quiet_of[i.instrument_token]))
         for i, _ in fut_rows), names)
     rep["acf1_futures"] = Stat(tuple(
-        lag1_autocorr(rets[i.instrument_token], quiet_of[i.instrument_token])
-        for i, _ in fut_rows), names)
+        lag1_autocorr(rets[tok], background_returns(quiet_of[tok]))
+        for tok in (i.instrument_token for i, _ in fut_rows)), names)
     sizes = [trade_sizes(session.ticks, i.instrument_token, i.lot_size) for i, _ in fut_rows]
     rep["size_median_futures"] = Stat(tuple(_pct(s, 50) for s in sizes), names)
     rep["size_ratio_futures"] = Stat(tuple(_pct(s, 99) / _pct(s, 50) for s in sizes), names)

@@ -22,10 +22,13 @@ from aion.streams.simulator.calibration import (
     TICKS_DTYPE,
     CalibrationInput,
     Event,
+    background_returns,
     calibration_report,
     event_stats,
+    lag1_autocorr,
     load_session,
     minute_panel,
+    quiet_returns,
 )
 from aion.streams.simulator.calibration_targets import TARGETS, target
 
@@ -292,11 +295,29 @@ def test_reversal_legs() -> None:
         0.015 / (sig * math.sqrt(5)))
 
 
+def test_background_returns_and_autocorrelation_skip_labelled_minutes() -> None:
+    rng = np.random.default_rng(9)
+    r = rng.standard_normal(375)
+    quiet = np.ones(375, dtype=bool)
+    quiet[100:130] = False  # a labelled window
+    kept = quiet_returns(r, quiet)
+    # r[m] spans minutes m-1..m: r[100..130] touch the window (r[130] from minute 129).
+    assert np.array_equal(kept, np.delete(r, np.arange(100, 131)))
+    # Pairs (r[m-1], r[m]) whose returns are both background: minutes m-2..m quiet
+    # (r[0] has no minute before it).
+    pairs = [(r[m - 1], r[m]) for m in range(1, 375) if quiet[max(m - 2, 0): m + 1].all()]
+    assert len(pairs) == 374 - 32
+    x, y = np.array(pairs).T
+    assert lag1_autocorr(r, background_returns(quiet)) == pytest.approx(
+        float(np.corrcoef(x, y)[0, 1]), rel=1e-12)
+
+
 def test_targets_are_unique_and_banded() -> None:
     keys = [t.key for t in TARGETS]
     assert len(keys) == len(set(keys))
     assert target("kurtosis_futures").contains(1.25)
     assert not target("kurtosis_futures").contains(0.2)
+    assert not target("acf1_futures").contains(0.02)  # v1's serial correlation
     assert not target("acf1_futures").contains(math.nan)
     for t in TARGETS:
         if t.low is not None and t.high is not None:

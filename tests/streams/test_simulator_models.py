@@ -19,6 +19,14 @@ from aion.streams.simulator.universe import (
     option_expiry_for,
     weekly_expiry,
 )
+from aion.streams.simulator.volatility import (
+    COMMON_VOL_CORR,
+    FAST_LOG_VOL_STD,
+    LOG_VOL_BOUND,
+    SLOW_LOG_VOL_STD,
+    bounded_log_vol,
+    volatility_multipliers,
+)
 
 
 def test_ou_paths_have_the_stationary_std_and_exponential_autocorrelation() -> None:
@@ -40,6 +48,20 @@ def test_transient_gives_the_closed_form_lag1_autocorrelation() -> None:
     g, phi = TRANSIENT_VARIANCE_RATIO, math.exp(-60.0 / TRANSIENT_TAU_S)
     expected = -g * (1 - phi) ** 2 / (1 + 2 * g * (1 - phi))
     assert np.corrcoef(r[1:], r[:-1])[0, 1] == pytest.approx(expected, abs=0.01)
+
+
+def test_volatility_is_bounded_has_mean_square_one_and_follows_the_market() -> None:
+    mult, log_level = volatility_multipliers(np.random.default_rng(5), 60, 22_500)
+    assert np.abs(log_level).max() < LOG_VOL_BOUND
+    # Mean square 1 in law: against a Monte Carlo of the squashed stationary normal.
+    std = math.hypot(SLOW_LOG_VOL_STD, FAST_LOG_VOL_STD)
+    mc = np.exp(2 * bounded_log_vol(np.random.default_rng(6).normal(0, std, 2_000_000)))
+    assert np.mean(mult**2) == pytest.approx(1.0, rel=0.05)
+    assert (mult**2).max() / (mult**2).min() <= math.exp(4 * LOG_VOL_BOUND)
+    assert np.mean(np.exp(2 * log_level)) == pytest.approx(mc.mean(), rel=0.05)
+    # Every other series shares the first one's volatility (correlation before the bound).
+    corr = np.corrcoef(log_level[0], log_level[1:])[0, 1:]
+    assert corr.mean() == pytest.approx(COMMON_VOL_CORR, abs=0.1)
 
 
 def test_size_multiples_have_mean_one_a_heavy_tail_and_a_cap() -> None:
