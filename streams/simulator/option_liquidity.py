@@ -17,6 +17,10 @@ ATM_PACKETS_PER_S = 0.95
 
 _RATE_DECAY_STRIKES = 5.0
 _RATE_FLOOR = 0.2
+# Beyond this many strikes the floor itself thins out: the chain is listed wide (so the
+# market cannot run off its edge) but far wings print rarely, as on NSE.
+_FLOOR_FROM_STRIKES = 10.0
+_FAR_DECAY_STRIKES = 5.0
 _SIZE_DECAY_STRIKES = 1.5
 
 
@@ -34,9 +38,11 @@ def rate_weight(strike: np.ndarray, spot: np.ndarray, step: np.ndarray) -> np.nd
         step: Strike step of each contract's underlying.
 
     Returns:
-        Weights in ``[_RATE_FLOOR, 1]``.
+        Weights in ``(0, 1]``: ``_RATE_FLOOR`` or more within ``_FLOOR_FROM_STRIKES``.
     """
-    return np.maximum(np.exp(-_distance(strike, spot, step) / _RATE_DECAY_STRIKES), _RATE_FLOOR)
+    d = _distance(strike, spot, step)
+    floor = _RATE_FLOOR * np.exp(-np.maximum(d - _FLOOR_FROM_STRIKES, 0.0) / _FAR_DECAY_STRIKES)
+    return np.maximum(np.exp(-d / _RATE_DECAY_STRIKES), floor)
 
 
 def size_weight(strike: np.ndarray, spot: np.ndarray, step: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from aion.streams.simulator.move_volume import move_volume_multiplier
 from aion.streams.simulator.transient import transient_deviation
 from aion.streams.simulator.universe import Role, Universe
 from aion.streams.simulator.volatility import volatility_multipliers
+from aion.streams.simulator.volume_level import anchor_volume_level
 
 __all__ = [
     "RISK_FREE_RATE",
@@ -318,8 +319,8 @@ def simulate_latent(
     oi_base = np.zeros(n, dtype=np.int64)
     activity = np.ones((n, n_sec))
     und_activity = {
-        nifty: volume[0] * move_volume[nifty],
-        banknifty: np.sqrt(volume[0] * volume[1]) * move_volume[banknifty],
+        nifty: anchor_volume_level(volume[0] * move_volume[nifty]),
+        banknifty: anchor_volume_level(np.sqrt(volume[0] * volume[1]) * move_volume[banknifty]),
     }
     for i, m in enumerate(members):
         if m.role == Role.FUTURE:

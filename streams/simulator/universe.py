@@ -2,7 +2,8 @@
 
 The universe is the reference system's: the NIFTY 50 constituents (late-2025 list),
 the NIFTY 50 / NIFTY BANK / INDIA VIX indices, the current-month NIFTY and BANKNIFTY
-futures, and the nearest weekly NIFTY and BANKNIFTY options, ATM ±10 strikes, CE and PE.
+futures, and the nearest weekly NIFTY and BANKNIFTY options, CE and PE, listed wide enough
+to cover ±5 % of the previous close (at least ATM ±10 strikes).
 
 Everything here is a pure function of the trading date (and the static tables below),
 so the same date always yields the same instruments and tokens.
@@ -11,6 +12,7 @@ so the same date always yields the same instruments and tokens.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -22,6 +24,7 @@ from aion.streams.symbols import format_future_symbol, format_option_symbol
 __all__ = [
     "BANKNIFTY_LAST_WEEKLY",
     "NSE_HOLIDAYS",
+    "STRIKE_COVER",
     "STRIKE_STEPS",
     "Role",
     "SimInstrument",
@@ -31,6 +34,7 @@ __all__ = [
     "monthly_expiry",
     "option_expiry_for",
     "previous_trading_day",
+    "strikes_each_side",
     "weekly_expiry",
 ]
 
@@ -230,8 +234,26 @@ BANKNIFTY_LAST_WEEKLY = date(2024, 11, 13)
 2024-10-10, SEBI's one-weekly-index-per-exchange rule from 2024-11-20); from then on
 BANKNIFTY options are monthly only."""
 
-_STRIKES_EACH_SIDE = 10
+_MIN_STRIKES_EACH_SIDE = 10
+STRIKE_COVER = 0.05
+"""Strikes are listed to cover at least +-5 % of the previous close (NSE lists many
+strikes): a strong trend day cannot carry the underlying past the edge of the chain,
+which would turn the edge strike into "the ATM"."""
 _NFO_EXCHANGE_TOKEN_BASE = 40_000  # simulated NFO exchange tokens start here
+
+
+def strikes_each_side(prev_close: float, step: int) -> int:
+    """Number of strikes listed on each side of the ATM strike.
+
+    Args:
+        prev_close: Previous close of the underlying index.
+        step: Strike step.
+
+    Returns:
+        At least ``_MIN_STRIKES_EACH_SIDE``, enough to cover ``STRIKE_COVER`` (one
+        more than the cover needs: the ATM strike is up to half a step off the close).
+    """
+    return max(_MIN_STRIKES_EACH_SIDE, math.ceil(STRIKE_COVER * prev_close / step) + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,7 +423,8 @@ def build_universe(trading_date: date) -> Universe:
         # expiry of its month.
         weekly = expiry != previous_trading_day(_last_tuesday(expiry.year, expiry.month))
         atm = round(members[u].prev_close / step) * step
-        for k in range(-_STRIKES_EACH_SIDE, _STRIKES_EACH_SIDE + 1):
+        each = strikes_each_side(members[u].prev_close, step)
+        for k in range(-each, each + 1):
             strike = atm + k * step
             for opt_type in ("CE", "PE"):
                 exchange_token += 1

@@ -76,8 +76,24 @@ def test_result_and_sidecars(session: dict) -> None:
     master = InstrumentMaster.from_csv(result.instruments_path)
     assert meta.instrument_master_digest == master.digest() == result.instruments.digest()
     assert (result.instruments_path, result.events_path) == sidecar_paths(result.path)
-    assert len(master) == 50 + 3 + 2 + 2 * 21 * 2
+    n_opts = sum(1 for i in master if i.segment == "NFO-OPT")
+    assert len(master) == 50 + 3 + 2 + n_opts and n_opts >= 2 * 21 * 2
     assert set(np.unique(session["tokens"]).tolist()) == {i.instrument_token for i in master}
+
+
+def test_option_strikes_cover_five_percent_of_the_previous_close() -> None:
+    # So that a strong trend day cannot run the market past the edge of the chain.
+    u = build_universe(DAY)
+    prev = {m.symbol: m.prev_close for m in u.members}
+    for name, index, step in (("NIFTY", "NIFTY 50", 50), ("BANKNIFTY", "NIFTY BANK", 100)):
+        opts = [m.instrument for m in u.members
+                if m.instrument.segment == "NFO-OPT" and m.instrument.name == name]
+        strikes = sorted({o.strike for o in opts})
+        assert len(opts) == 2 * len(strikes)  # a CE and a PE per strike
+        assert np.all(np.diff(strikes) == step)
+        p = prev[index]
+        assert strikes[0] <= 0.95 * p and strikes[-1] >= 1.05 * p
+        assert strikes[0] > 0.95 * p - 2 * step and strikes[-1] < 1.05 * p + 2 * step
 
 
 def test_universe_calendar() -> None:

@@ -18,10 +18,13 @@ from aion.streams.instruments import Instrument
 from aion.streams.session_file import iter_batches
 from aion.streams.simulator import simulate
 from aion.streams.simulator.calibration import (
+    MIN_KURTOSIS_RETURNS,
     MINUTES,
     TICKS_DTYPE,
     CalibrationInput,
     Event,
+    Stat,
+    background_kurtosis,
     background_returns,
     calibration_report,
     event_stats,
@@ -310,6 +313,19 @@ def test_background_returns_and_autocorrelation_skip_labelled_minutes() -> None:
     x, y = np.array(pairs).T
     assert lag1_autocorr(r, background_returns(quiet)) == pytest.approx(
         float(np.corrcoef(x, y)[0, 1]), rel=1e-12)
+
+
+def test_kurtosis_needs_enough_background_minutes() -> None:
+    rng = np.random.default_rng(4)
+    r = rng.standard_t(5, 375)
+    quiet = np.ones(375, dtype=bool)
+    quiet[50:170] = False  # a long labelled range-bound stretch: 254 returns left
+    assert background_kurtosis(r, quiet) == pytest.approx(
+        float(stats.kurtosis(quiet_returns(r, quiet), fisher=True, bias=True)), rel=1e-12)
+    quiet[50:175] = False  # 249 left: too few for a fourth moment
+    assert len(quiet_returns(r, quiet)) < MIN_KURTOSIS_RETURNS
+    assert math.isnan(background_kurtosis(r, quiet))
+    assert Stat((1.5, math.nan, 0.5)).text == "0.5 .. 1.5 (1 n/a)"
 
 
 def test_targets_are_unique_and_banded() -> None:

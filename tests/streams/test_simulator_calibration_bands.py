@@ -7,15 +7,15 @@ seed, so the simulator cannot drift back to an easy world. The whole day is need
 volume shares, swings and the strike that follows the market are whole-session
 statistics. Cost: per seed one generation (~8-15 s) and one report (~6 s).
 
-The seeds are a guard, not a tuning target: the generator was tuned on seeds 1-3, and
-these are held-out seeds (bench/bench_calibration.py) that are inside every band. Not
-every seed is: seed 7 opens with 11.5 % of the NIFTY future's volume, seed 22 with 4.4 %
-(and closes with 5.1 %), and seed 23 has one ATM option at kurtosis 0.2 and a BANKNIFTY
-ATM tick swing of 2.4 (see the README's calibration section).
+The seeds are the issue's (5, 6, 7), fixed in advance rather than picked because they
+pass: when one fell out of a band (seed 7 opened with 11.5 % of the NIFTY future's
+volume), the model was changed (streams/simulator/volume_level.py), not the seed list.
+Seeds 31-36 were then run once as a fresh held-out set (README's calibration section).
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pytest
@@ -25,9 +25,12 @@ from aion.streams.simulator.calibration import Stat, calibration_report, load_se
 from aion.streams.simulator.calibration_targets import TARGETS, Target
 
 DAY = date(2022, 11, 18)
-SEEDS = (5, 6, 21)
+SEEDS = (5, 6, 7)
 
 BANDED = [t for t in TARGETS if t.low is not None or t.high is not None]
+# Kurtoses need MIN_KURTOSIS_RETURNS background minutes: the chain carrying a long
+# range-bound label reports n/a (NaN), the other chain must still be measured.
+NEEDS_BACKGROUND = {"kurtosis_futures", "kurtosis_options"}
 
 
 @pytest.fixture(scope="module", params=SEEDS, ids=[f"seed{s}" for s in SEEDS])
@@ -41,6 +44,8 @@ def report(request: pytest.FixtureRequest,
 @pytest.mark.parametrize("tg", BANDED, ids=[t.key for t in BANDED])
 def test_statistic_within_its_band(report: dict[str, Stat], tg: Target) -> None:
     values = report[tg.key].values
+    if tg.key in NEEDS_BACKGROUND:
+        values = tuple(v for v in values if not math.isnan(v))
     assert values, tg.key
     assert all(tg.contains(v) for v in values), (tg.key, values, tg.band)
 

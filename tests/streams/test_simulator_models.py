@@ -27,6 +27,11 @@ from aion.streams.simulator.volatility import (
     bounded_log_vol,
     volatility_multipliers,
 )
+from aion.streams.simulator.volume_level import (
+    LEVEL_SHRINK,
+    LEVEL_WINDOW_S,
+    anchor_volume_level,
+)
 
 
 def test_ou_paths_have_the_stationary_std_and_exponential_autocorrelation() -> None:
@@ -91,3 +96,20 @@ def test_banknifty_options_are_monthly_after_the_last_weekly() -> None:
     expiries = {(m.instrument.name, m.instrument.expiry)
                 for m in build_universe(day).members if m.instrument.is_option}
     assert expiries == {("NIFTY", weekly_expiry(day)), ("BANKNIFTY", monthly_expiry(day))}
+
+
+def test_volume_level_is_anchored_but_spikes_survive() -> None:
+    n = 22_500
+    t = np.arange(n)
+    slow = np.exp(0.5 * np.sin(2 * np.pi * t / 9_000))  # quarter-hour level wander
+    spikes = np.ones(n)
+    spikes[5_000:5_060] = 10.0  # a one-minute 10x burst
+    out = anchor_volume_level(slow * spikes)
+    assert out.mean() == pytest.approx(1.0)
+    # The slow wander shrinks by about (1 - LEVEL_SHRINK) in log (window averaging
+    # of the sine flattens it a little, so the shrink is a bit less than nominal).
+    far = (t > LEVEL_WINDOW_S) & (t < n - LEVEL_WINDOW_S) & ((t < 4_000) | (t > 6_500))
+    span_in, span_out = np.ptp(np.log(slow[far])), np.ptp(np.log(out[far]))
+    assert span_out < (1.0 - LEVEL_SHRINK) * span_in * 2.5
+    # The burst keeps most of its multiple over its neighbourhood.
+    assert out[5_000:5_060].mean() / out[4_000:4_900].mean() > 6.0
