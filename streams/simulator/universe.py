@@ -31,7 +31,6 @@ __all__ = [
     "Universe",
     "build_universe",
     "is_trading_day",
-    "level_scale",
     "monthly_expiry",
     "option_expiry_for",
     "previous_trading_day",
@@ -235,36 +234,6 @@ BANKNIFTY_LAST_WEEKLY = date(2024, 11, 13)
 2024-10-10, SEBI's one-weekly-index-per-exchange rule from 2024-11-20); from then on
 BANKNIFTY options are monthly only."""
 
-# Approximate NIFTY 50 / NIFTY BANK levels by year (rounded yearly averages; the static
-# tables above are late-2025): a session is priced near its date's level, so strikes
-# and option prices look like the date's. Years outside the table use the nearest one.
-_INDEX_LEVELS_BY_YEAR: dict[int, tuple[float, float]] = {
-    2018: (10_800.0, 26_500.0),
-    2019: (11_500.0, 30_000.0),
-    2020: (11_000.0, 24_500.0),
-    2021: (15_800.0, 35_000.0),
-    2022: (17_300.0, 38_500.0),
-    2023: (19_500.0, 44_000.0),
-    2024: (23_500.0, 50_500.0),
-    2025: (25_910.0, 58_520.0),
-}
-
-
-def level_scale(trading_date: date) -> tuple[float, float]:
-    """Factors taking the late-2025 tables to the date's level.
-
-    Args:
-        trading_date: The session date.
-
-    Returns:
-        ``(market, bank)``: multipliers for NIFTY 50 and the stocks, and for NIFTY BANK.
-    """
-    year = min(max(trading_date.year, min(_INDEX_LEVELS_BY_YEAR)), max(_INDEX_LEVELS_BY_YEAR))
-    nifty, bank = _INDEX_LEVELS_BY_YEAR[year]
-    ref_nifty, ref_bank = _INDEX_LEVELS_BY_YEAR[2025]
-    return nifty / ref_nifty, bank / ref_bank
-
-
 _MIN_STRIKES_EACH_SIDE = 10
 STRIKE_COVER = 0.05
 """Strikes are listed to cover at least +-5 % of the previous close (NSE lists many
@@ -385,8 +354,6 @@ def build_universe(trading_date: date) -> Universe:
         The universe; tokens and symbols depend only on the date.
     """
     members: list[SimInstrument] = []
-    market_scale, bank_scale = level_scale(trading_date)
-    scale_of = {"NIFTY 50": market_scale, "NIFTY BANK": bank_scale}
     for rank, s in enumerate(_STOCKS):
         inst = Instrument(
             instrument_token=s.token,
@@ -403,8 +370,7 @@ def build_universe(trading_date: date) -> Universe:
             exchange="NSE",
         )
         members.append(
-            SimInstrument(inst, Role.STOCK, _round_tick(s.price * market_scale),
-                          weight=s.weight, bank=s.bank, rank=rank)
+            SimInstrument(inst, Role.STOCK, s.price, weight=s.weight, bank=s.bank, rank=rank)
         )
     index_pos: dict[str, int] = {}
     for rank, (symbol, token, close) in enumerate(_INDICES):
@@ -423,8 +389,7 @@ def build_universe(trading_date: date) -> Universe:
             exchange="NSE",
         )
         index_pos[symbol] = len(members)
-        level = round(close * scale_of.get(symbol, 1.0), 2)
-        members.append(SimInstrument(inst, Role.INDEX, level, rank=rank))
+        members.append(SimInstrument(inst, Role.INDEX, close, rank=rank))
 
     fut_expiry = monthly_expiry(trading_date)
     opt_expiry = option_expiry_for("NIFTY", trading_date)
