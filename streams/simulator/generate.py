@@ -60,7 +60,7 @@ from aion.streams.simulator.prices import (
     t_years_to_expiry,
     volume_profile,
 )
-from aion.streams.simulator.trade_sizes import size_multiples
+from aion.streams.simulator.trade_sizes import scaled_sizes
 from aion.streams.simulator.universe import (
     STRIKE_STEPS,
     TICK_PAISE,
@@ -611,10 +611,8 @@ def _simulate_block(
     trade = (rng.random(rows) < p.p_trade[inst]) | is_index
     trade &= real
     # Trade sizes: lognormal around the instrument's mean, in lots (shares for stocks).
-    sizes = (
-        size_multiples(rng, rows)
-        * p.qty_mean[inst]
-        * qty_mult[inst, np.minimum(sec, qty_mult.shape[1] - 1)]
+    sizes = p.qty_mean[inst] * scaled_sizes(
+        rng, qty_mult[inst, np.minimum(sec, qty_mult.shape[1] - 1)]
     )
     qty = np.where(is_index, 0, np.maximum(1, np.round(sizes)).astype(np.int64) * lot)
     px = np.where(is_index, index_px, trade_px)

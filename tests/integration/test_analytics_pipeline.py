@@ -40,8 +40,8 @@ STATE_CHANGELOG = "{app_id}-instrument-state-changelog"
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings.load(env={"AION_CACHE_DIR": str(Path.home() / ".cache" / "aion"),
-                              "AION_PARTITIONS": str(PARTITIONS)})
+    # The cache directory is the settings' own: $AION_CACHE_DIR, else ~/.cache/aion.
+    return Settings.load(env={"AION_PARTITIONS": str(PARTITIONS)})
 
 
 @pytest.fixture(scope="module")

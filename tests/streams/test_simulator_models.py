@@ -10,7 +10,13 @@ import pytest
 
 from aion.streams.simulator.bursts import BurstParams, simulate_bursts
 from aion.streams.simulator.ou import ou_paths
-from aion.streams.simulator.trade_sizes import BLOCK_MAX, BODY_SIGMA, size_multiples
+from aion.streams.simulator.trade_sizes import (
+    BLOCK_MAX,
+    BLOCK_SCALE_CAP,
+    BODY_SIGMA,
+    scaled_sizes,
+    size_multiples,
+)
 from aion.streams.simulator.transient import TRANSIENT_TAU_S, TRANSIENT_VARIANCE_RATIO
 from aion.streams.simulator.universe import (
     BANKNIFTY_LAST_WEEKLY,
@@ -30,6 +36,7 @@ from aion.streams.simulator.volatility import (
 from aion.streams.simulator.volume_level import (
     LEVEL_SHRINK,
     LEVEL_WINDOW_S,
+    QUARTER_HOUR_RANGE,
     anchor_volume_level,
 )
 
@@ -113,3 +120,23 @@ def test_volume_level_is_anchored_but_spikes_survive() -> None:
     assert span_out < (1.0 - LEVEL_SHRINK) * span_in * 2.5
     # The burst keeps most of its multiple over its neighbourhood.
     assert out[5_000:5_060].mean() / out[4_000:4_900].mean() > 6.0
+
+
+def test_a_burst_cluster_cannot_carry_its_quarter_hour() -> None:
+    mult = np.ones(22_500)
+    mult[300:480] = 15.0  # three minutes at 15x in the first quarter hour
+    out = anchor_volume_level(mult)
+    quarter = out[:900].mean()
+    assert quarter <= QUARTER_HOUR_RANGE[1] * 1.05  # was 1 + 14 * 180 / 900 = 3.8
+    assert out[300:480].mean() / np.median(out) > 4.0  # still a burst
+
+
+def test_blocks_do_not_scale_with_a_burst() -> None:
+    n = 200_000
+    plain = size_multiples(np.random.default_rng(3), n)
+    # Scale 1: the same draws; scale 10: the body x10, blocks x BLOCK_SCALE_CAP only.
+    assert np.array_equal(scaled_sizes(np.random.default_rng(3), np.ones(n)), plain)
+    hot = scaled_sizes(np.random.default_rng(3), np.full(n, 10.0))
+    ratio = hot / plain
+    assert set(np.round(np.unique(ratio), 9)) == {BLOCK_SCALE_CAP, 10.0}
+    assert np.isclose(ratio, BLOCK_SCALE_CAP).mean() == pytest.approx(0.002, abs=0.0005)
