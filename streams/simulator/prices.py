@@ -19,6 +19,7 @@ from scipy.special import ndtr
 from aion.streams.simulator.bursts import VOL_RESPONSE, BurstParams, simulate_bursts
 from aion.streams.simulator.events import EventPlan, InjectedEvent, build_effects
 from aion.streams.simulator.iv_noise import iv_log_noise
+from aion.streams.simulator.minute_tails import minute_scale
 from aion.streams.simulator.move_volume import move_volume_multiplier
 from aion.streams.simulator.transient import transient_deviation
 from aion.streams.simulator.universe import Role, Universe
@@ -232,8 +233,12 @@ def simulate_latent(
     # Background activity of the series: 0 market, 1 bank sector, 2.. each stock.
     sv, sv_log = volatility_multipliers(rng, ns + 2, n_sec)
     bursts = simulate_bursts(rng, ns + 2, n_sec, BurstParams())
-    price_vol = sv * np.sqrt(1.0 + VOL_RESPONSE * bursts.excitation)
-    volume = np.exp(_VOLUME_SV_ELASTICITY * sv_log) * (1.0 + bursts.excitation)
+    nervous = minute_scale(rng, ns + 2, n_sec)
+    price_vol = sv * nervous * np.sqrt(1.0 + VOL_RESPONSE * bursts.excitation)
+    # A nervous minute trades more (volume follows |return|), by the square root of its
+    # sigma multiple: in full, it stacked on a burst past the real day's largest bursts.
+    volume = (np.exp(_VOLUME_SV_ELASTICITY * sv_log) * np.sqrt(nervous)
+              * (1.0 + bursts.excitation))
     volume /= volume.mean(axis=1, keepdims=True)
     base = np.concatenate([[_MARKET_VOL, _BANK_VOL], idio])
     sig = _sigma_per_second(base)[:, None] * su[None, :] * price_vol  # per-second σ
