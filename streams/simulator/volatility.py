@@ -4,7 +4,9 @@ Volatility on a real day wanders: calm half hours, nervous ones, and nervous few
 minutes inside them. The log of the multiplier is the sum of two OU processes
 (:func:`.ou.ou_paths`), a slow one (regimes of tens of minutes) and a fast one (a few
 minutes), squashed by ``c * tanh(x / c)`` so it never leaves ``(-c, c)``. The fast
-part is what gives 1-minute returns their fat tails and, because volume follows it, part
+part gives 1-minute returns part of their fat tails (the rest comes from the nervous
+minutes of :mod:`.minute_tails`, which do not depend on where a day's log-vol happens to
+wander) and, because volume follows it, part
 of the minute-scale link between volume and |return| that survives removing the
 time-of-day level. The bound is what keeps a single day's figures stable: an unbounded
 log-normal volatility now and then draws a freak excursion (at the open, where the
