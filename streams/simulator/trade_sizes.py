@@ -36,10 +36,13 @@ BLOCK_ALPHA = 1.6
 BLOCK_MAX = 200.0
 """Largest block, in mean sizes (real: 2,192 lots in one NIFTY futures second)."""
 
-BLOCK_SCALE_CAP = 3.0
+BLOCK_SCALE_CAP = 1.5
 """Cap on the size multiplier (time of day x activity) a block trade is scaled by. A
 block is an institution's order, not a busier minute's print: scaled by a burst's 10x
-it made 4,000-lot seconds (real max 2,192) and carried a quarter hour's volume share."""
+it made 4,000-lot seconds (real max 2,192) and carried a quarter hour's volume share.
+At 3x, seed 7's opening minutes still drew 700-1,350-lot blocks on the open's already
+scaled size (opening share 12.9 %, band 5-10); 1.5x lets a block follow the open's U
+a little but not the burst multiplier stacked on it."""
 
 # Mean of the Pareto(BLOCK_ALPHA, BLOCK_MIN) law truncated at BLOCK_MAX (clipped draws).
 _C = BLOCK_MAX / BLOCK_MIN
