@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from rich.table import Table
 
 from aion.streams.simulator.calibration import Stat
-from aion.streams.simulator.calibration_targets import TARGETS
+from aion.streams.simulator.calibration_targets import TARGETS, Target
 
 __all__ = ["calibration_table"]
 
@@ -58,7 +58,7 @@ def calibration_table(columns: Mapping[str, Mapping[str, Stat]], title: str = ""
             banded = t.low is not None or t.high is not None
             ok = all(t.contains(v) for v in stat.values) if stat and banded else None
             cells.append(_cell(stat, ok))
-        table.add_row(t.label, *cells, t.real, t.band)
+        table.add_row(t.label, *cells, t.real, _band_cell(t, columns))
     kinds = sorted({k.split(":")[1] for rep in columns.values() for k in rep
                     if k.startswith("event:")})
     for kind in kinds:
@@ -67,3 +67,14 @@ def calibration_table(columns: Mapping[str, Mapping[str, Stat]], title: str = ""
             cells = [_cell(rep.get(key), None) for rep in columns.values()]
             table.add_row(f"event {kind}: {_EVENT_LABELS[part]}", *cells, "—", "")
     return table
+
+
+def _band_cell(t: Target, columns: Mapping[str, Mapping[str, Stat]]) -> str:
+    """The band, and for a pooled band the columns' mean coloured by whether it passes."""
+    if t.pooled_low is None and t.pooled_high is None:
+        return t.band
+    values = tuple(v for rep in columns.values() if (st := rep.get(t.key)) for v in st.values)
+    if not values:
+        return t.band
+    colour = "green" if t.pooled_contains(values) else "red"
+    return f"{t.band} [{colour}](mean {sum(values) / len(values):.3g})[/{colour}]"

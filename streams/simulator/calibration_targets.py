@@ -31,6 +31,29 @@ class Target:
     real: str
     low: float | None
     high: float | None
+    pooled_low: float | None = None
+    pooled_high: float | None = None
+
+    def pooled_contains(self, values: tuple[float, ...]) -> bool:
+        """Whether the mean of several days' values lies in the pooled band.
+
+        A statistic whose one-day sampling spread is wider than the distance between the
+        real world and the easy one gets a per-day band of that spread plus this band on
+        the mean of several days (seeds), which the easy world cannot meet.
+
+        Args:
+            values: The values of several simulated days (NaN never passes).
+
+        Returns:
+            True when there is no pooled band or the mean lies in it.
+        """
+        if self.pooled_low is None and self.pooled_high is None:
+            return True
+        if not values or any(v != v for v in values):
+            return False
+        mean = sum(values) / len(values)
+        return ((self.pooled_low is None or mean >= self.pooled_low)
+                and (self.pooled_high is None or mean <= self.pooled_high))
 
     def contains(self, value: float) -> bool:
         """Whether ``value`` lies in the band (NaN never does)."""
@@ -40,12 +63,19 @@ class Target:
 
     @property
     def band(self) -> str:
-        """The band as text, e.g. ``"0.6 .. 3"`` or ``">= 5"``."""
-        if self.low is not None and self.high is not None:
-            return f"{self.low:g} .. {self.high:g}"
-        if self.low is not None:
-            return f">= {self.low:g}"
-        return f"<= {self.high:g}" if self.high is not None else "-"
+        """The band as text, e.g. ``"0.6 .. 3"`` or ``"-0.3 .. 0.1; mean -0.2 .. 0"``."""
+        text = _interval(self.low, self.high)
+        if self.pooled_low is not None or self.pooled_high is not None:
+            text += f"; mean {_interval(self.pooled_low, self.pooled_high)}"
+        return text
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{low:g} .. {high:g}"
+    if low is not None:
+        return f">= {low:g}"
+    return f"<= {high:g}" if high is not None else "-"
 
 
 # Bands: wide enough for day-to-day variation of a real day (the real ranges are over two
@@ -65,9 +95,14 @@ TARGETS: tuple[Target, ...] = (
     Target("kurtosis_futures", "1-min return excess kurtosis, futures", "1.2-1.3", 0.4, 4.0),
     Target("kurtosis_options", "1-min return excess kurtosis, ATM options", "1.3-3.2",
            0.4, 5.0),
-    # Standard error of a lag-1 autocorrelation over ~250 background minutes: 0.063;
-    # the band is the real -0.10 +- 2 of them (v1's +0.02 sits outside it).
-    Target("acf1_futures", "lag-1 return autocorrelation, futures", "-0.10", -0.23, -0.01),
+    # Lag-1 autocorrelation: the iid standard error over ~300 background minutes is
+    # 0.06, but volatility clustering makes one day's figure spread wider (its variance
+    # is E[r_t^2 r_{t-1}^2] / E[r^2]^2 / n): twelve futures of held-out seeds 51-56
+    # read -0.28..+0.10, sd 0.106, mean -0.12. The per-day band is the real -0.10 +- 2
+    # of those sds; the mean over the band test's days (six futures) must lie within
+    # -0.20..-0.03 (+- 2 standard errors of a mean of six), where v1's +0.02 cannot.
+    Target("acf1_futures", "lag-1 return autocorrelation, futures", "-0.10", -0.31, 0.11,
+           pooled_low=-0.20, pooled_high=-0.03),
     Target("size_ratio_futures", "futures trade size p99 / median", "22-24x", 12.0, 40.0),
     Target("size_median_futures", "futures trade size median (lots)", "—", None, None),
     Target("size_max_futures", "futures trade size max (lots)", "2,192 (NIFTY)", None, None),

@@ -17,6 +17,7 @@ Seeds 31-36 were then run once as a fresh held-out set (README's calibration sec
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -39,12 +40,25 @@ NEEDS_BACKGROUND = {"kurtosis_futures", "kurtosis_options"}
 KNOWN_MISSES: set[tuple[int, str]] = set()
 
 
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], dict[str, Stat]]:
+    """Each seed's report, simulated once per module on first use."""
+    cache: dict[int, dict[str, Stat]] = {}
+
+    def get(seed: int) -> dict[str, Stat]:
+        if seed not in cache:
+            path = tmp_path_factory.mktemp(f"bands{seed}") / "day.parquet"
+            simulate(DAY, seed, path)
+            cache[seed] = calibration_report(load_session(path))
+        return cache[seed]
+
+    return get
+
+
 @pytest.fixture(scope="module", params=SEEDS, ids=[f"seed{s}" for s in SEEDS])
 def report(request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stat]:
-    path = tmp_path_factory.mktemp(f"bands{request.param}") / "day.parquet"
-    simulate(DAY, request.param, path)
-    return calibration_report(load_session(path))
+           reports: Callable[[int], dict[str, Stat]]) -> dict[str, Stat]:
+    return reports(request.param)
 
 
 @pytest.mark.parametrize("tg", BANDED, ids=[t.key for t in BANDED])
@@ -63,3 +77,23 @@ def test_events_are_labelled_with_sizes(report: dict[str, Stat]) -> None:
     # Price events on the futures too, and near-misses and failed breakouts exist.
     for kind in ("near_miss", "failed_breakout", "iv_crush", "range_bound", "gap"):
         assert report[f"event:{kind}:count"].values[0] >= 1, kind
+
+
+POOLED = [t for t in TARGETS if t.pooled_low is not None or t.pooled_high is not None]
+
+
+@pytest.mark.parametrize("tg", POOLED, ids=[t.key for t in POOLED])
+def test_mean_over_the_seeds_within_its_pooled_band(
+        reports: Callable[[int], dict[str, Stat]], tg: Target) -> None:
+    # One day's figure spreads too wide to tell the real world from the easy one; the
+    # mean over every seed's instruments cannot hide a drift.
+    values = tuple(v for seed in SEEDS for v in reports(seed)[tg.key].values)
+    assert tg.pooled_contains(values), (tg.key, values, tg.band)
+
+
+def test_pooled_band_rejects_the_easy_world() -> None:
+    # v1's futures autocorrelation (about +0.02) passes the per-day band but not the mean.
+    tg = next(t for t in TARGETS if t.key == "acf1_futures")
+    assert tg.contains(0.02)
+    assert not tg.pooled_contains((0.02,) * 6)
+    assert not tg.pooled_contains((-0.1, math.nan))
