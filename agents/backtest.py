@@ -16,7 +16,6 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -29,10 +28,12 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 
+from aion import processes
+from aion.agents.mirror import forget_offsets
 from aion.agents.outputs import OUTPUTS
 from aion.agents.worker import end_offsets
 from aion.config import Settings, url_for_db
-from aion.infra import Infra, free_port
+from aion.infra import Infra, free_port, require_reachable
 from aion.streams.instruments import InstrumentMaster
 from aion.streams.replay import make_producer, replay
 from aion.streams.session_file import count_rows
@@ -175,7 +176,10 @@ async def publish_instruments(bootstrap: str, topic: str, master: InstrumentMast
 
 
 def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """Start ``aion worker`` as a child process with ``env`` added to ours.
+    """Start ``aion worker`` as an owned child process with ``env`` added to ours.
+
+    Owned (``aion/processes.py``): it is stopped whenever this process exits, and dies
+    with it if this process is killed outright.
 
     Args:
         env: Extra environment (AION_* settings).
@@ -184,25 +188,13 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]
     Returns:
         The process.
     """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "aion.cli", "worker"],
-            env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
+    return processes.spawn([sys.executable, "-m", "aion.cli", "worker"], log_path,
+                           env={**os.environ, **env})
 
 
-def stop_worker(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """Stop a worker gracefully (SIGTERM), killing it if it does not exit in time."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def stop_worker(proc: subprocess.Popen[bytes], grace: float = processes.GRACE_S) -> None:
+    """Stop a worker gracefully (SIGTERM), killing it if it does not exit within ``grace``."""
+    processes.stop(proc, grace)
 
 
 def worker_stats(port: int) -> dict[str, Any] | None:
@@ -306,6 +298,9 @@ class FaustRun:
             "AION_TOPIC_PREFIX": self.names.prefix,
             "AION_PARTITIONS": str(self.settings.partitions),
             "AION_WEB__PORT": str(web_port),
+            # A backtest's workers answer on loopback only, whatever the environment says.
+            "AION_WEB__BIND": "127.0.0.1",
+            "AION_WEB__HOST": "127.0.0.1",
             "AION_CACHE_DIR": str(self.settings.cache_dir),
             "AION_WORKER__ROLE": role,
             "AION_MIRROR__TTL": str(self.settings.get("mirror.ttl", "layout")),
@@ -358,9 +353,7 @@ class FaustRun:
         proc = self.workers.pop(index)
         self.web_ports.pop(index)
         self.roles.pop(index)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        processes.kill(proc)
 
     def stop(self) -> None:
         """Stop every worker."""
@@ -415,6 +408,9 @@ async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers:
         if cleanup:
             with contextlib.suppress(Exception):
                 await delete_prefixed(infra.bootstrap, prefix)
+            # The mirror's offset marks of the deleted topics would otherwise stay forever.
+            with contextlib.suppress(Exception):
+                forget_offsets(infra.redis_url, prefix)
 
 
 async def run_faust_backtest(
@@ -440,8 +436,12 @@ async def run_faust_backtest(
 
     Returns:
         The summary.
+
+    Raises:
+        InfraError: When the broker or Redis does not answer (before anything starts).
     """
     started = time.monotonic()
+    require_reachable(infra.bootstrap, infra.redis_url)
     total = count_rows(session)
     summary = BacktestSummary(driver="faust")
     async with faust_run(settings, infra, session, workers=workers,

@@ -315,7 +315,7 @@ def _results_redis(settings: Settings, keep: bool) -> tuple[str | None, str]:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Replay a session through the engine (Faust or direct) and print a summary."""
-    from aion import infra
+    from aion import infra, processes
     from aion.agents.backtest import (
         BacktestError,
         BacktestSummary,
@@ -332,6 +332,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from aion.tables.analytics import AnalyticsConfig
     from aion.tables.chain import ChainParams
 
+    processes.terminate_as_interrupt()  # SIGTERM unwinds like Ctrl-C: children stopped
     settings = _backtest_settings(_settings(args))
     path = args.file
     if path is None:
@@ -344,6 +345,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     except BacktestError as exc:
         raise UserError(str(exc)) from None
     redis_url, where = _results_redis(settings, args.keep)
+    if redis_url:
+        infra.require_reachable(redis_url=redis_url)
     try:
         if args.driver == "direct":
             from aion.agents.direct import run_direct
