@@ -306,10 +306,11 @@ class FaustRun:
             "AION_MIRROR__TTL": str(self.settings.get("mirror.ttl", "layout")),
         }
 
-    def add_worker(self, role: str = "all") -> subprocess.Popen[bytes]:
-        """Start one more worker (``all``, ``engine`` or ``mirror``)."""
+    def add_worker(self, role: str = "all",
+                   extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start one more worker (``all``, ``engine`` or ``mirror``), ``extra_env`` added."""
         port = free_port()
-        proc = start_worker(self.worker_env(port, role),
+        proc = start_worker({**self.worker_env(port, role), **(extra_env or {})},
                             self.log_dir / f"worker-{role}-{port}.log")
         self.workers.append(proc)
         self.web_ports.append(port)
