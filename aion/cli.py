@@ -344,9 +344,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         instruments = instruments_csv_for(path)  # checked before anything starts
     except BacktestError as exc:
         raise UserError(str(exc)) from None
+    # Configured services that do not answer: one line now, not a silent wait later.
+    faust = args.driver == "faust"
+    infra.require_reachable(settings.kafka_bootstrap if faust else None,
+                            settings.redis_url if faust or args.keep else None)
     redis_url, where = _results_redis(settings, args.keep)
-    if redis_url:
-        infra.require_reachable(redis_url=redis_url)
     try:
         if args.driver == "direct":
             from aion.agents.direct import run_direct
@@ -387,6 +389,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             summary.wall_seconds = time_module.monotonic() - started
     except BacktestError as exc:
         raise UserError(str(exc)) from None
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: what outlives us is still announced
+        if args.keep:
+            err.print(where)
+        raise
     _print_summary(summary)
     console.print(where)
     return 0
