@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,19 +25,13 @@ import pytest
 
 from aion import processes
 from aion.agents.backtest import worker_stats
+from aion.infra import free_port
 from aion.streams.simulator import simulate
 
 REPO = Path(__file__).resolve().parents[2]
 MARKER = "AION_TEST_PROBE"  # an AION_ name the settings do not know, so they ignore it
 DEADLINE_S = 120.0
 T = TypeVar("T")
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound then released, never listened)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def marked(tag: str) -> dict[int, str]:
@@ -124,7 +117,7 @@ def assert_one_error_line(code: int, err: str, *mentions: str) -> None:
 @pytest.mark.parametrize("driver", ["faust", "direct"])
 def test_unreachable_redis_fails_fast_in_one_line(session: Path, probe, driver: str) -> None:
     tag, env = probe
-    url = f"redis://127.0.0.1:{closed_port()}/0"
+    url = f"redis://127.0.0.1:{free_port()}/0"
     started = time.monotonic()
     proc = backtest(["--driver", driver, str(session)], {**env, "AION_REDIS_URL": url})
     _, err = proc.communicate(timeout=60)
@@ -135,7 +128,7 @@ def test_unreachable_redis_fails_fast_in_one_line(session: Path, probe, driver: 
 
 def test_unreachable_broker_fails_fast_in_one_line(session: Path, probe) -> None:
     tag, env = probe
-    bootstrap = f"127.0.0.1:{closed_port()}"
+    bootstrap = f"127.0.0.1:{free_port()}"
     started = time.monotonic()
     proc = backtest(["--no-keep", str(session)], {**env, "AION_KAFKA_BOOTSTRAP": bootstrap})
     _, err = proc.communicate(timeout=60)
@@ -146,7 +139,7 @@ def test_unreachable_broker_fails_fast_in_one_line(session: Path, probe) -> None
 
 def test_redis_password_is_not_printed(session: Path, probe) -> None:
     tag, env = probe
-    url = f"redis://:hunter2@127.0.0.1:{closed_port()}/0"
+    url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
     proc = backtest(["--no-keep", str(session)], {**env, "AION_REDIS_URL": url})
     _, err = proc.communicate(timeout=60)
     assert_one_error_line(proc.returncode, err, "Redis", "unreachable")
