@@ -114,35 +114,31 @@ def assert_one_error_line(code: int, err: str, *mentions: str) -> None:
         assert word.lower() in lines[0].lower(), lines[0]
 
 
-@pytest.mark.parametrize("driver", ["faust", "direct"])
-def test_unreachable_redis_fails_fast_in_one_line(session: Path, probe, driver: str) -> None:
+UNREACHABLE = {
+    # name: (arguments, setting, value with {port}, words the error line must hold)
+    "redis-faust": (["--driver", "faust"], "AION_REDIS_URL", "redis://127.0.0.1:{port}/0",
+                    ("Redis", "redis://127.0.0.1:{port}/0")),
+    "redis-direct": (["--driver", "direct"], "AION_REDIS_URL", "redis://127.0.0.1:{port}/0",
+                     ("Redis", "redis://127.0.0.1:{port}/0")),
+    "broker": (["--no-keep"], "AION_KAFKA_BOOTSTRAP", "127.0.0.1:{port}",
+               ("broker", "127.0.0.1:{port}")),
+    # A password in the URL is never printed.
+    "redis-password": (["--no-keep"], "AION_REDIS_URL", "redis://:hunter2@127.0.0.1:{port}/0",
+                       ("Redis", ":***@127.0.0.1:{port}")),
+}
+
+
+@pytest.mark.parametrize("case", list(UNREACHABLE))
+def test_unreachable_service_fails_fast_in_one_line(session: Path, probe, case: str) -> None:
     tag, env = probe
-    url = f"redis://127.0.0.1:{free_port()}/0"
+    args, setting, value, words = UNREACHABLE[case]
+    port = free_port()
     started = time.monotonic()
-    proc = backtest(["--driver", driver, str(session)], {**env, "AION_REDIS_URL": url})
+    proc = backtest([*args, str(session)], {**env, setting: value.format(port=port)})
     _, err = proc.communicate(timeout=60)
-    print(f"unreachable Redis ({driver}): exit after {time.monotonic() - started:.1f}s")
-    assert_one_error_line(proc.returncode, err, "Redis", url, "unreachable")
-    assert not marked(tag)
-
-
-def test_unreachable_broker_fails_fast_in_one_line(session: Path, probe) -> None:
-    tag, env = probe
-    bootstrap = f"127.0.0.1:{free_port()}"
-    started = time.monotonic()
-    proc = backtest(["--no-keep", str(session)], {**env, "AION_KAFKA_BOOTSTRAP": bootstrap})
-    _, err = proc.communicate(timeout=60)
-    print(f"unreachable broker: exit after {time.monotonic() - started:.1f}s")
-    assert_one_error_line(proc.returncode, err, "broker", bootstrap, "unreachable")
-    assert not marked(tag)
-
-
-def test_redis_password_is_not_printed(session: Path, probe) -> None:
-    tag, env = probe
-    url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
-    proc = backtest(["--no-keep", str(session)], {**env, "AION_REDIS_URL": url})
-    _, err = proc.communicate(timeout=60)
-    assert_one_error_line(proc.returncode, err, "Redis", "unreachable")
+    print(f"unreachable {case}: exit after {time.monotonic() - started:.1f}s")
+    assert_one_error_line(proc.returncode, err, "unreachable",
+                          *(word.format(port=port) for word in words))
     assert "hunter2" not in err
     assert not marked(tag)
 
