@@ -134,7 +134,7 @@ def test_instrument_view_serves_a_held_token(run: FaustRun, held: int) -> None:
 @pytest.mark.parametrize("token", [
     "²", "١٢٣", "p:0", "p:1", "9" * 5000, "-5", "+5", "1.5", "abc", " 5",
     str(TOKEN_MAX + 1), "%", "\x00",
-], ids=repr)
+], ids=lambda t: repr(t[:12]) + (f"...{len(t)}chars" if len(t) > 12 else ""))
 def test_instrument_view_refuses_malformed_tokens_with_400(run: FaustRun, token: str) -> None:
     status, body = get(run.web_ports[0], f"/aion/instrument/{urllib.parse.quote(token)}/")
     assert status == 400, body
