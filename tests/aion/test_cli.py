@@ -512,7 +512,7 @@ def test_simulate_refuses_a_date_outside_the_calendar(
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["simulate", "--date", "2025-11-18", "--seed", "-1", "-o", "x.parquet"],
-     "argument --seed: must be 0 or more, got -1"),
+     "argument --seed: must be at least 0, got -1"),
     (["backtest", "--partitions", "0"], "argument --partitions: must be at least 1, got 0"),
     (["backtest", "--workers", "0"], "argument --workers: must be at least 1, got 0"),
     (["backtest", "--bundle", "-5"], "argument --bundle: must be at least 1, got -5"),

@@ -41,28 +41,40 @@ def quote(token, kind, strike, t, price, oi=0, volume=0):
                  volume)
 
 
-def streams(seed):
-    """Two source partitions: spot in partition 0, options in partition 1."""
+def option_quotes(rng, t, price_of):
+    """About half the chain quoted at ``t + 2``, ``price_of(flag, strike, years)`` each."""
+    years = CAL.time_to_expiry(t + 2, date.fromisoformat(EXPIRY)).years
+    qs = []
+    for i, strike in enumerate(STRIKES):
+        for kind, tok in ((KIND_CE, 100 + i), (KIND_PE, 200 + i)):
+            if rng.random() < 0.5:
+                price = round(price_of("c" if kind == KIND_CE else "p", strike, years), 2)
+                qs.append(quote(tok, kind, strike, t + 2, max(price, 0.05),
+                                oi=rng.randint(1000, 9000), volume=rng.randint(0, 10**6)))
+    return tuple(qs)
+
+
+def two_partitions(seed, n, level, members_of, price_of):
+    """Partition 0 carries ``members_of(t, level)`` (a random walk), partition 1 about
+    half the options, priced ``price_of(flag, level, strike, years)`` at 14 % vol."""
     rng = random.Random(seed)
     p0, p1 = [], []
-    spot = 25930.0
-    for k in range(40):
+    for k in range(n):
         t = T0 + k * 7 * NS_PER_S
-        spot += rng.uniform(-8, 8)
-        p0.append(ChainInput(U, 0, k, t + 1000, (0, 1), (quote(1, KIND_SPOT, 0, t, spot),)))
-        qs = []
-        for i, strike in enumerate(STRIKES):
-            for kind, tok in ((KIND_CE, 100 + i), (KIND_PE, 200 + i)):
-                if rng.random() < 0.5:
-                    flag = "c" if kind == KIND_CE else "p"
-                    years = CAL.time_to_expiry(t + 2, date.fromisoformat(EXPIRY)).years
-                    price = round(black_scholes(flag, spot, strike, years, 0.065, 0.14), 2)
-                    qs.append(quote(tok, kind, strike, t + 2, max(price, 0.05),
-                                    oi=rng.randint(1000, 9000), volume=rng.randint(0, 10**6)))
-        p1.append(ChainInput(U, 1, k, t + 2000, (0, 1), tuple(qs)))
-    p0.append(ChainInput(U, 0, 40, CLOCK_END, (0, 1)))
-    p1.append(ChainInput(U, 1, 40, CLOCK_END, (0, 1)))
+        level += rng.uniform(-8, 8)
+        p0.append(ChainInput(U, 0, k, t + 1000, (0, 1), members_of(t, level)))
+        qs = option_quotes(rng, t, lambda flag, strike, years, x=level: price_of(
+            flag, x, strike, years, 0.065, 0.14))
+        p1.append(ChainInput(U, 1, k, t + 2000, (0, 1), qs))
+    p0.append(ChainInput(U, 0, n, CLOCK_END, (0, 1)))
+    p1.append(ChainInput(U, 1, n, CLOCK_END, (0, 1)))
     return p0, p1
+
+
+def streams(seed):
+    """Two source partitions: spot in partition 0, options in partition 1."""
+    return two_partitions(seed, 40, 25930.0,
+                          lambda t, spot: (quote(1, KIND_SPOT, 0, t, spot),), black_scholes)
 
 
 def interleave(p0, p1, rng):
@@ -197,30 +209,14 @@ FUT_FAR = Quote(3, "NFO:NIFTY25DECFUT", KIND_FUT, 0.0, "2025-12-30", T0, 0.0, 0,
 
 def futures_stream(seed, *, with_spot=False):
     """Partition 0: the near and far futures (and the spot if asked); partition 1: options
-    priced with Black-76 on the near future at 14 % vol."""
-    rng = random.Random(seed)
-    p0, p1 = [], []
-    fut = 25990.0
-    for k in range(30):
-        t = T0 + k * 7 * NS_PER_S
-        fut += rng.uniform(-8, 8)
-        members = [replace(FUT_NEAR, event_ns=t, price=round(fut, 2)),
-                   replace(FUT_FAR, event_ns=t, price=round(fut + 150.0, 2))]
-        if with_spot:
-            members.append(quote(1, KIND_SPOT, 0, t, round(fut - 120.0, 2)))
-        p0.append(ChainInput(U, 0, k, t + 1000, (0, 1), tuple(members)))
-        years = CAL.time_to_expiry(t + 2, date.fromisoformat(EXPIRY)).years
-        qs = []
-        for i, strike in enumerate(STRIKES):
-            for kind, tok in ((KIND_CE, 100 + i), (KIND_PE, 200 + i)):
-                if rng.random() < 0.5:
-                    flag = "c" if kind == KIND_CE else "p"
-                    price = round(black(flag, round(fut, 2), strike, years, 0.065, 0.14), 2)
-                    qs.append(quote(tok, kind, strike, t + 2, max(price, 0.05), oi=10))
-        p1.append(ChainInput(U, 1, k, t + 2000, (0, 1), tuple(qs)))
-    p0.append(ChainInput(U, 0, 30, CLOCK_END, (0, 1)))
-    p1.append(ChainInput(U, 1, 30, CLOCK_END, (0, 1)))
-    return p0, p1
+    priced with Black-76 on the near future."""
+    def members(t, fut):
+        near = [replace(FUT_NEAR, event_ns=t, price=fut),
+                replace(FUT_FAR, event_ns=t, price=round(fut + 150.0, 2))]
+        return tuple(near + ([quote(1, KIND_SPOT, 0, t, round(fut - 120.0, 2))]
+                             if with_spot else []))
+
+    return two_partitions(seed, 30, 25990.0, members, black)
 
 
 def test_without_spot_ticks_the_nearest_future_prices_the_chain():
