@@ -556,6 +556,8 @@ def cmd_baselines(args: argparse.Namespace) -> int:
         params = AveragesParams.from_mapping(settings.get("volume_averages", None))
     except (TypeError, ValueError) as exc:
         raise UserError(f"bad volume_averages settings: {exc}") from None
+    if args.output.is_dir():
+        raise UserError(f"output {args.output} is a directory; give a file name")
     try:
         with progress_bar() as bar:
             task = bar.add_task("reading daily history", total=None)
@@ -571,7 +573,10 @@ def cmd_baselines(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     if not averages:
         raise UserError(f"{args.file}: no symbol has history on or before the as-of date")
-    write_averages_json(averages, args.output)
+    try:
+        write_averages_json(averages, args.output)
+    except OSError as exc:
+        raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     ready = sum(1 for e in averages.values() if e.get("turtle_ready"))
     console.print(f"wrote averages of {len(averages):,} symbols to {args.output} "
                   f"({ready:,} turtle-ready)")

@@ -649,3 +649,15 @@ def test_backtest_outside_the_calendar_warns_and_says_why_there_are_no_greeks(
     assert ("NSE:NIFTY 50 0 (without: calendar_range: date outside the NSE calendar 42), "
             "NSE:NIFTY BANK 0 (without: calendar_range: date outside the NSE calendar 42)"
             in row), row
+
+
+def test_baselines_output_onto_a_directory(tmp_path: Path, no_broker: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    daily = tmp_path / "daily.csv"
+    daily.write_text("date,symbol,open,high,low,close,volume\n2025-01-01,X,1,1,1,1,100\n")
+    (tmp_path / "out").mkdir()
+    code, _, err = run_cli(["baselines", "build", str(daily), "--json-only",
+                            "-o", str(tmp_path / "out")], capsys)
+    assert_only_error_line(code, err, mentions=f"output {tmp_path / 'out'} is a directory")
+    assert listing(tmp_path) == {"daily.csv", "out"}
+    assert listing(tmp_path / "out") == set()
