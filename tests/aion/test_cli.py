@@ -661,3 +661,14 @@ def test_baselines_output_onto_a_directory(tmp_path: Path, no_broker: Path,
     assert_only_error_line(code, err, mentions=f"output {tmp_path / 'out'} is a directory")
     assert listing(tmp_path) == {"daily.csv", "out"}
     assert listing(tmp_path / "out") == set()
+
+
+def test_replay_outside_the_calendar_warns_first(tmp_path: Path, no_broker: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "2014.parquet"
+    simulate(date(2014, 12, 31), 3, path, start=time(9, 15), end=time(9, 16))
+    code, _, err = run_cli(["replay", str(path)], capsys)
+    assert code == 2
+    warning, error = err.strip().splitlines()
+    assert warning.startswith("warning: 2014-12-31 is outside the NSE calendar (2015-2026")
+    assert error.startswith("error: no broker")
