@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,12 +127,15 @@ def analytics_coverage(records: Iterable[Record]) -> dict[str, Any]:
         ``instruments`` (with any indicator), ``indicators`` (name -> instruments whose
         last update has a value), ``profiles`` (instruments with a published profile),
         ``volume_ratios`` (bucket ratios computed), ``chains`` (underlying -> options
-        with Greeks in its last snapshot) and ``chain_snapshots``.
+        with Greeks in its last snapshot), ``no_greeks`` (underlying -> reason -> options
+        without Greeks in that snapshot; ``no_underlying_price`` when none was computed)
+        and ``chain_snapshots``.
     """
     last_ind: dict[int, dict[str, Any]] = {}
     profiles: set[int] = set()
     ratios = 0
     chains: dict[str, int] = {}
+    no_greeks: dict[str, dict[str, int]] = {}
     n_snap = 0
     for rec in records:
         if isinstance(rec, IndicatorUpdate):
@@ -143,6 +147,10 @@ def analytics_coverage(records: Iterable[Record]) -> dict[str, Any]:
         elif isinstance(rec, ChainSnapshot):
             n_snap += 1
             chains[rec.underlying] = sum(1 for o in rec.options if o.delta is not None)
+            # Why the others have none; no reason at all means no underlying price yet.
+            why = Counter(o.reason or "no_underlying_price"
+                          for o in rec.options if o.delta is None)
+            no_greeks[rec.underlying] = dict(sorted(why.items()))
     names: dict[str, int] = {}
     for values in last_ind.values():
         for name, value in values.items():
@@ -150,7 +158,7 @@ def analytics_coverage(records: Iterable[Record]) -> dict[str, Any]:
                 names[name] = names.get(name, 0) + 1
     return {"instruments": len(last_ind), "indicators": dict(sorted(names.items())),
             "profiles": len(profiles), "volume_ratios": ratios, "chains": chains,
-            "chain_snapshots": n_snap}
+            "no_greeks": no_greeks, "chain_snapshots": n_snap}
 
 
 async def publish_instruments(bootstrap: str, topic: str, master: InstrumentMaster) -> int:
