@@ -121,7 +121,7 @@ def run_direct(
     context = build_context(master, averages or {}, partitions, config or AnalyticsConfig())
     chain_params = chain_params or ChainParams()
     calendar = calendar or TradingCalendar(NseCalendar.load())
-    store = DictStore(out.states, partitions)
+    store = DictStore(out.states, partitions, context.config)
     processor = BundleProcessor(store, lambda: context, known_tokens.__contains__,
                                 partitions)
 

@@ -68,6 +68,14 @@ class TableStore:
                 mine[token] = InstrumentState.from_bytes(value, self.config)
         return mine
 
+    def begin(self) -> None:
+        """Nothing to prepare: see :meth:`rollback`."""
+
+    def rollback(self) -> None:
+        """Nothing to undo: a failed bundle's objects were popped by :meth:`get` (or
+        decoded afresh by :meth:`of_partition`) and are never written, so the table
+        still holds every state as it was before the bundle."""
+
     def put(self, touched: Mapping[int, InstrumentState]) -> None:
         """Write each touched state once (inside the event: its changelog partition)."""
         for token, st in touched.items():
