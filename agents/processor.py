@@ -22,8 +22,8 @@ import base64
 import logging
 import traceback
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -149,7 +149,7 @@ class BundleProcessor:
             if outcome.rejects:
                 packets = decode_bundle(data)[0]
                 letters = dead_letters(outcome, partition, offset, packets, recv_ns)
-        except Exception as exc:  # noqa: BLE001 - any engine fault: roll back, dead-letter
+        except Exception as exc:
             self.store.rollback()
             result.error = engine_error(exc)
             log.error("bundle %d/%d failed and was dead-lettered: %s", partition, offset,

@@ -72,9 +72,11 @@ class TableStore:
         """Nothing to prepare: see :meth:`rollback`."""
 
     def rollback(self) -> None:
-        """Nothing to undo: a failed bundle's objects were popped by :meth:`get` (or
-        decoded afresh by :meth:`of_partition`) and are never written, so the table
-        still holds every state as it was before the bundle."""
+        """Nothing to undo (a failed bundle's states are never written).
+
+        Its objects were popped by :meth:`get` (or decoded afresh by
+        :meth:`of_partition`), so the table still holds every state as it was.
+        """
 
     def put(self, touched: Mapping[int, InstrumentState]) -> None:
         """Write each touched state once (inside the event: its changelog partition)."""

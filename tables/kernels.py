@@ -21,6 +21,14 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from aion.tables.sanity import (
+    EVENT_MAX_NS,
+    EVENT_MIN_NS,
+    PRICE_MAX,
+    REANCHOR_TICKS,
+    VOLUME_JUMP_BASE,
+    VOLUME_JUMP_PER_S,
+)
 from aion.tables.timeutil import (
     BUCKET_RESOLUTIONS,
     IST_OFFSET_NS,
@@ -32,14 +40,6 @@ from aion.tables.timeutil import (
     SESSION_CLOSE_MINUTE,
     SESSION_OPEN_MINUTE,
     SESSION_OPEN_NS,
-)
-from aion.tables.sanity import (
-    EVENT_MAX_NS,
-    EVENT_MIN_NS,
-    PRICE_MAX,
-    REANCHOR_TICKS,
-    VOLUME_JUMP_BASE,
-    VOLUME_JUMP_PER_S,
 )
 from aion.tables.volume import BASELINE_CUTOFF_MINUTE
 

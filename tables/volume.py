@@ -16,7 +16,8 @@ reference turns it into incremental volume in one place; so do we, in
   incremental volumes.
 * **Non-monotonic**: a cumulative lower than the last accepted one within a day is bad
   data; the whole tick is rejected (``"non_monotonic_volume"``) and leaves the state
-  untouched (but for the re-anchoring streak), so one bad packet cannot inflate the next tick's increment.
+  untouched (but for the re-anchoring streak), so one bad packet cannot inflate the
+  next tick's increment.
 * **Volume jump** and **re-anchoring**: see ``tables.sanity`` (``"volume_jump"``; a
   streak of consistent volume rejects re-anchors the day's volume as a new baseline).
 * **No volume**: LTP and index packets carry no ``volume_traded``; their increment is 0

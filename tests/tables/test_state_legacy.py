@@ -34,7 +34,8 @@ def v1_bytes(state: InstrumentState) -> bytes:
     doc: dict[str, Any] = {
         "v": 1, "token": state.token,
         "pos": [[p, o, i] for p, (o, i) in sorted(state.positions.items())],
-        "vol": state.volume.encode()[:11], "bars": state.bars.encode(), "bk": state.buckets.encode(),
+        "vol": state.volume.encode()[:11],  # v1: without the streaks of v2
+        "bars": state.bars.encode(), "bk": state.buckets.encode(),
         "n": state.ticks_applied, "late": state.late_ticks, "rej": state.rejects,
     }
     an = state.analytics
