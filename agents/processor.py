@@ -48,6 +48,10 @@ REJECT_ENGINE_ERROR = "engine_error"
 """Dead-letter reason (group) of a bundle whose application raised."""
 
 
+class EngineError(RuntimeError):
+    """A bundle raised and the store keeps no rollback journal (its states are torn)."""
+
+
 class StateStore(Protocol):
     """Where the per-instrument states live (a Faust table, or a dict)."""
 
@@ -60,8 +64,12 @@ class StateStore(Protocol):
     def begin(self) -> None:
         """A bundle starts: states handed out from now on may have to be rolled back."""
 
-    def rollback(self) -> None:
-        """The bundle failed: every state handed out since :meth:`begin` is as before."""
+    def rollback(self) -> bool:
+        """The bundle failed: make every state handed out since :meth:`begin` as before.
+
+        Returns:
+            Whether it could (False: the processor raises :class:`EngineError`).
+        """
 
 
 @dataclass
@@ -149,8 +157,9 @@ class BundleProcessor:
             if outcome.rejects:
                 packets = decode_bundle(data)[0]
                 letters = dead_letters(outcome, partition, offset, packets, recv_ns)
-        except Exception as exc:
-            self.store.rollback()
+        except Exception as exc:  # any engine fault: roll back, dead-letter, go on
+            if not self.store.rollback():
+                raise EngineError(f"bundle {partition}/{offset}: {engine_error(exc)}") from exc
             result.error = engine_error(exc)
             log.error("bundle %d/%d failed and was dead-lettered: %s", partition, offset,
                       result.error, exc_info=exc)
@@ -209,26 +218,30 @@ def dead_letters(outcome: BundleOutcome, partition: int, offset: int, packets: l
 class DictStore:
     """A :class:`StateStore` over a plain dict (the direct driver, tests).
 
-    The states are mutated in place, so each one handed out during a bundle is first
-    serialised (its changelog form); :meth:`rollback` restores those bytes.
+    The states are mutated in place. With ``journal``, each one handed out during a
+    bundle is first serialised (its changelog form) and :meth:`rollback` restores those
+    bytes; that costs a ``to_bytes`` per touched state per bundle, so the direct driver
+    runs without it and only reruns with it if a bundle raised (``agents/direct.py``).
 
     Args:
         states: Token -> state (kept by reference).
         partitions: Partition count (for :meth:`of_partition`).
         config: Analytics parameters the states are built with (for a rollback).
+        journal: Keep the rollback journal.
     """
 
     def __init__(self, states: dict[int, InstrumentState], partitions: int,
-                 config: AnalyticsConfig | None = None) -> None:
+                 config: AnalyticsConfig | None = None, *, journal: bool = True) -> None:
         self.states = states
         self.partitions = partitions
         self.config = config
+        self.journal = journal
         self._before: dict[int, bytes | None] = {}
 
     def get(self, token: int) -> InstrumentState | None:
         """The state of ``token`` (its bytes kept for a rollback)."""
         state = self.states.get(token)
-        if token not in self._before:
+        if self.journal and token not in self._before:
             self._before[token] = None if state is None else state.to_bytes()
         return state
 
@@ -236,22 +249,30 @@ class DictStore:
         """States routed to ``partition`` (their bytes kept for a rollback)."""
         mine = {t: s for t, s in self.states.items()
                 if partition_for_token(t, self.partitions) == partition}
-        for token, state in mine.items():
-            self._before.setdefault(token, state.to_bytes())
+        if self.journal:
+            for token, state in mine.items():
+                self._before.setdefault(token, state.to_bytes())
         return mine
 
     def begin(self) -> None:
         """Forget the previous bundle's snapshots."""
         self._before.clear()
 
-    def rollback(self) -> None:
-        """Restore every state handed out since :meth:`begin`."""
+    def rollback(self) -> bool:
+        """Restore every state handed out since :meth:`begin`.
+
+        Returns:
+            False without a journal (nothing restored), else True.
+        """
+        if not self.journal:
+            return False
         for token, data in self._before.items():
             if data is None:
                 self.states.pop(token, None)
             else:
                 self.states[token] = InstrumentState.from_bytes(data, self.config)
         self._before.clear()
+        return True
 
     def put(self, touched: Mapping[int, InstrumentState]) -> None:
         """Keep the touched states."""

@@ -71,12 +71,16 @@ class TableStore:
     def begin(self) -> None:
         """Nothing to prepare: see :meth:`rollback`."""
 
-    def rollback(self) -> None:
+    def rollback(self) -> bool:
         """Nothing to undo (a failed bundle's states are never written).
 
         Its objects were popped by :meth:`get` (or decoded afresh by
         :meth:`of_partition`), so the table still holds every state as it was.
+
+        Returns:
+            True.
         """
+        return True
 
     def put(self, touched: Mapping[int, InstrumentState]) -> None:
         """Write each touched state once (inside the event: its changelog partition)."""

@@ -11,10 +11,14 @@ Per tick, in arrival order:
 1. **Duplicate**: at or below the remembered source position of its partition: skipped
    without effect (counted in :attr:`ApplyResult.skipped_duplicates` only).
 2. **Reject** (``ApplyResult.rejects``, ``InstrumentState.rejects``): ``error != 0``
-   -> ``"decode_error"``; last price NaN/inf/<= 0 -> ``"bad_price"``; event date before
-   the state's trading date -> ``"stale_trading_date"``; cumulative volume drop ->
-   ``"non_monotonic_volume"``. A rejected tick changes nothing but the counters and the
-   source position (so a redelivery does not reject it twice).
+   -> ``"decode_error"``; last price NaN/inf/<= 0/above the ceiling -> ``"bad_price"``;
+   event time outside 2000-2100 -> ``"event_time_out_of_range"``; event date before the
+   state's trading date -> ``"stale_trading_date"``; price outside the band of the last
+   accepted one -> ``"price_out_of_band"``; cumulative volume drop ->
+   ``"non_monotonic_volume"``; implausible rise -> ``"volume_jump"``. Every rule, band
+   and tolerance is documented in ``tables.sanity``. A rejected tick changes nothing but
+   the counters, the source position (so a redelivery does not reject it twice) and the
+   re-anchoring streaks of ``tables.sanity``.
 3. **Apply**: volume step (``volume.volume_step``), then bar step
    (``bars.apply_bar_tick``); closed bars fold into the buckets.
 

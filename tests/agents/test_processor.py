@@ -175,3 +175,17 @@ def test_a_failing_bundle_is_rolled_back_dead_lettered_and_the_next_applied(
         store.put(res.touched)
         control_store.put(control.process(0, off, b.encode()).touched)
     assert state_bytes() == {t: s.to_bytes() for t, s in control_store.states.items()}
+
+
+def test_without_a_journal_a_failing_bundle_raises_engine_error(
+        session: Path, master: InstrumentMaster, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aion.agents.processor import EngineError
+
+    ctx = build_context(master, {}, PARTITIONS, AnalyticsConfig())
+    known = {i.instrument_token for i in master}.__contains__
+    proc = BundleProcessor(DictStore({}, PARTITIONS, journal=False), lambda: ctx, known,
+                           PARTITIONS)
+    bundle = next(iter_bundles(session, PARTITIONS, 300))
+    _poison(monkeypatch, at_call=2)
+    with pytest.raises(EngineError, match=r"bundle 0/0: RuntimeError: poison bundle at "):
+        proc.process(0, 0, bundle.encode())
