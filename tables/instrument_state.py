@@ -105,6 +105,7 @@ from aion.tables.sanity import (
     REJECT_EVENT_RANGE,
     REJECT_PRICE_BAND,
     REJECT_VOLUME_JUMP,
+    next_streak,
     out_of_band,
 )
 from aion.tables.state_codec import (
@@ -659,10 +660,8 @@ def _run_python(
             continue
         if out_of_band(p, vs.last_price, band):
             # Re-anchoring (tables.sanity): count consecutive rejects that agree.
-            if vs.price_streak > 0 and not out_of_band(p, vs.price_candidate, band):
-                vs.price_streak += 1
-            else:
-                vs.price_streak = 1
+            vs.price_streak = next_streak(
+                vs.price_streak, not out_of_band(p, vs.price_candidate, band))
             vs.price_candidate = p
             if vs.price_streak < REANCHOR_TICKS:
                 rejects.append((ix, REJECT_PRICE_BAND))

@@ -241,6 +241,12 @@ def _out_of_band(price: float, ref: float, band: float) -> bool:  # pragma: no c
 
 
 @njit(cache=True, nogil=True)
+def _next_streak(streak: int, consistent: bool) -> int:  # pragma: no cover - compiled
+    """``sanity.next_streak``, same operations."""
+    return streak + 1 if streak > 0 and consistent else 1
+
+
+@njit(cache=True, nogil=True)
 def apply_kernel(
     token: int,
     indices: npt.NDArray[np.int64],
@@ -354,10 +360,8 @@ def apply_kernel(
             continue
         # ---- sanity.out_of_band + re-anchoring (instrument_state._run_python)
         if _out_of_band(p, sf[F_LAST_PRICE], band):
-            if si[I_PRICE_STREAK] > 0 and not _out_of_band(p, sf[F_PRICE_CAND], band):
-                si[I_PRICE_STREAK] += 1
-            else:
-                si[I_PRICE_STREAK] = 1
+            si[I_PRICE_STREAK] = _next_streak(
+                si[I_PRICE_STREAK], not _out_of_band(p, sf[F_PRICE_CAND], band))
             sf[F_PRICE_CAND] = p
             if si[I_PRICE_STREAK] < REANCHOR_TICKS:
                 rej[nrej, 0] = indices[r]
@@ -385,10 +389,8 @@ def apply_kernel(
                 code = REJ_VOLUME_JUMP
             if code != 0:
                 cand = si[I_VOLUME_CAND]
-                if si[I_VOLUME_STREAK] > 0 and cand <= cv and cv <= cand + VOLUME_JUMP_BASE:
-                    si[I_VOLUME_STREAK] += 1
-                else:
-                    si[I_VOLUME_STREAK] = 1
+                si[I_VOLUME_STREAK] = _next_streak(
+                    si[I_VOLUME_STREAK], cand <= cv and cv <= cand + VOLUME_JUMP_BASE)
                 si[I_VOLUME_CAND] = cv
                 if si[I_VOLUME_STREAK] < REANCHOR_TICKS:
                     rej[nrej, 0] = indices[r]

@@ -131,6 +131,19 @@ def out_of_band(price: float, ref: float, band: float) -> bool:
     return price > ref * width or price * width < ref
 
 
+def next_streak(streak: int, consistent: bool) -> int:
+    """A re-anchoring streak after one more reject (the kernel repeats this).
+
+    Args:
+        streak: Consecutive agreeing rejects so far (0: none).
+        consistent: Whether this reject agrees with the streak's last one.
+
+    Returns:
+        The new streak: one longer, or 1 (this reject starts a new streak).
+    """
+    return streak + 1 if streak > 0 and consistent else 1
+
+
 def volume_jump_limit(elapsed_s: int) -> int:
     """Largest accepted cumulative-volume rise after ``elapsed_s`` seconds.
 

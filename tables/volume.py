@@ -39,7 +39,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 
 from aion.tables.records import BucketClosed
-from aion.tables.sanity import REANCHOR_TICKS, VOLUME_JUMP_BASE, volume_jump_limit
+from aion.tables.sanity import (
+    REANCHOR_TICKS,
+    VOLUME_JUMP_BASE,
+    next_streak,
+    volume_jump_limit,
+)
 from aion.tables.timeutil import (
     BUCKET_RESOLUTIONS,
     NS_PER_MS,
@@ -207,10 +212,8 @@ def volume_step(
         code = NON_MONOTONIC if cumulative < prev else JUMP if cumulative - prev > limit else 0
         if code:
             cand = vs.volume_candidate
-            if vs.volume_streak > 0 and cand <= cumulative <= cand + VOLUME_JUMP_BASE:
-                vs.volume_streak += 1
-            else:
-                vs.volume_streak = 1
+            vs.volume_streak = next_streak(
+                vs.volume_streak, cand <= cumulative <= cand + VOLUME_JUMP_BASE)
             vs.volume_candidate = cumulative
             if vs.volume_streak < REANCHOR_TICKS:
                 return code
