@@ -168,13 +168,24 @@ def stop_all(grace: float = GRACE_S) -> None:
 
 
 def terminate_as_interrupt() -> None:
-    """Make SIGTERM raise :class:`Terminated` in the main thread (like Ctrl-C).
+    """Make SIGTERM act as Ctrl-C in the main thread.
+
+    It runs the current SIGINT handler (Python's, which raises ``KeyboardInterrupt``, or
+    asyncio's, which cancels the main task); where SIGINT is ignored (a background job
+    of a non-interactive shell) it raises :class:`Terminated`.
 
     Without it SIGTERM ends the interpreter at once: no ``finally``, no ``atexit``, so
     nothing would stop the children in order or delete a run's topics.
     """
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        # Hand over to the SIGINT handler: inside asyncio.run that one cancels the main
+        # task (an orderly unwind, then KeyboardInterrupt), where an exception raised in
+        # a suspended coroutine would leave half-closed generators behind.
+        on_interrupt = signal.getsignal(signal.SIGINT)
+        if callable(on_interrupt) and on_interrupt is not handler:
+            on_interrupt(signal.SIGINT, frame)
+            return
         raise Terminated(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, handler)
