@@ -6,7 +6,16 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from aion import processes
+
+
+@pytest.fixture(autouse=True)
+def own_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registry of this test's children only: ``stop_all`` must not reach the session's
+    broker and Redis (started through the same module by tests/conftest.py)."""
+    monkeypatch.setattr(processes, "_owned", {})
 
 
 def test_a_child_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -> None:
