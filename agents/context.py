@@ -14,7 +14,6 @@ from aion.streams.instruments import Instrument
 from aion.tables.analytics import AnalyticsConfig, InstrumentInfo
 from aion.tables.chain import KIND_CE, KIND_FUT, KIND_PE, KIND_SPOT
 from aion.tables.engine import EngineContext
-from aion.tables.sanity import price_band
 
 VIX_SYMBOL = "NSE:INDIA VIX"
 
@@ -52,7 +51,6 @@ def build_context(
             is_vix=inst.symbol == VIX_SYMBOL,
             symbol=inst.symbol,
             tradingsymbol=inst.tradingsymbol,
-            price_band=price_band(inst.instrument_type),
         )
     underlyings = sorted({i.underlying for i in insts if i.is_option and i.underlying})
     members: dict[int, tuple[str, str, float, str, str]] = {}

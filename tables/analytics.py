@@ -46,7 +46,6 @@ from aion.tables.records import (
     VolumeRatio,
     VwapUpdate,
 )
-from aion.tables.sanity import PRICE_BAND
 from aion.tables.session_vwap import SessionVwap
 from aion.tables.state_codec import StateComponent
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, day_to_iso, ist_day, minute_of_day_ist
@@ -64,8 +63,6 @@ class InstrumentInfo:
         is_vix: Whether this is INDIA VIX (its last price drives the regime).
         symbol: ``EXCHANGE:TRADINGSYMBOL`` (records carry it: Redis keys use it).
         tradingsymbol: The symbol without exchange (the reference's bucket keys).
-        price_band: Relative price band of its ticks (``sanity.price_band`` of its
-            instrument type: none for options).
     """
 
     tick_size: float = 0.0
@@ -73,7 +70,6 @@ class InstrumentInfo:
     is_vix: bool = False
     symbol: str = ""
     tradingsymbol: str = ""
-    price_band: float = PRICE_BAND
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,7 @@ from aion.tables.instrument_state import (
     session_snapshot,
 )
 from aion.tables.records import Record
-from aion.tables.sanity import (
-    BUNDLE_TIME_REASONS,
-    PRICE_BAND,
-    TIME_RECV_RANGE,
-    bundle_time_rejects,
-)
+from aion.tables.sanity import BUNDLE_TIME_REASONS, bundle_time_rejects, price_band
 from aion.tables.timeutil import event_time_ns
 from aion.tables.volume import BucketRecord
 
@@ -160,12 +155,14 @@ def apply_bundle(
             continue
         state = lookup(token) or InstrumentState(token=token)
         rows = ticks[group]
-        info = context.info(token) if context is not None else None
+        member = context.chain_member(token) if context is not None else None
+        band = price_band(member[1] if member is not None else None)
         res = apply_ticks(state, rows, event_ns[group], partition, offset, group,
-                          price_band=info.price_band if info is not None else PRICE_BAND)
+                          price_band=band)
         out.rejects.extend(Reject(int(i), token, reason) for i, reason in res.rejects)
         out.bars.extend(res.closed_bars)
         out.buckets.extend(res.closed_buckets)
+        info = context.info(token) if context is not None else None
         _bar_records(out, info, res.closed_bars, res.closed_buckets)
         out.applied += res.applied
         out.duplicates += res.skipped_duplicates
@@ -177,7 +174,7 @@ def apply_bundle(
     _session_records(out, context)
     if context is not None:
         # Only sane receive times move the chain's clock (a bad one would run it to 2**63).
-        sane = recv_ns[timing != TIME_RECV_RANGE]
+        sane = recv_ns[timing != 1]
         clock = int(sane.max()) if len(sane) else -1
         out.chain = _chain_inputs(out, context, partition, offset, clock)
     return out

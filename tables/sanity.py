@@ -169,7 +169,7 @@ def bundle_time_rejects(
         recv_ns: Receive times in epoch ns.
 
     Returns:
-        Per packet: :data:`TIME_OK`, :data:`TIME_RECV_RANGE` or :data:`TIME_SKEW`.
+        Per packet: 0 ok, 1 :data:`REJECT_RECV_RANGE`, 2 :data:`REJECT_EXCHANGE_SKEW`.
     """
     recv = np.asarray(recv_ns, dtype=np.int64)
     ok_recv = (recv >= EVENT_MIN_NS) & (recv < EVENT_MAX_NS)
@@ -178,13 +178,10 @@ def bundle_time_rejects(
     skew = np.abs(ex - np.where(ok_recv, recv, ex))
     timed = (np.asarray(kind) == KIND_FULL) & (ex > 0)
     out = np.zeros(len(recv), dtype=np.int8)
-    out[timed & (skew > EXCHANGE_SKEW_NS)] = TIME_SKEW
-    out[~ok_recv] = TIME_RECV_RANGE
+    out[timed & (skew > EXCHANGE_SKEW_NS)] = 2
+    out[~ok_recv] = 1
     return out
 
 
-TIME_OK, TIME_RECV_RANGE, TIME_SKEW = 0, 1, 2
-"""Codes of :func:`bundle_time_rejects`."""
 BUNDLE_TIME_REASONS = ("", REJECT_RECV_RANGE, REJECT_EXCHANGE_SKEW)
-"""Reason of each code of :func:`bundle_time_rejects`."""
 """Reason of each :func:`bundle_time_rejects` code."""

@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 
 from aion.streams.batch import ERROR_REASONS, TICK_DTYPE
-from aion.tables.analytics import AnalyticsConfig, InstrumentInfo
+from aion.tables.analytics import AnalyticsConfig
 from aion.tables.engine import BundleOutcome, EngineContext, apply_bundle
 from aion.tables.instrument_state import InstrumentState
-from aion.tables.sanity import price_band
 from aion.tables.timeutil import NS_PER_S, ist_wall_ns
 
 TOKEN = 2885633
@@ -173,7 +172,7 @@ def test_a_split_gap_re_anchors_after_two_ticks() -> None:
 def test_options_have_no_price_band() -> None:
     arr, recv = clean_ticks()
     arr["last_price"][10] *= 10.0
-    option = InstrumentInfo(symbol="NFO:NIFTY25NOV25000CE", price_band=price_band("CE"))
-    ctx = EngineContext(AnalyticsConfig(), lambda _t: option, lambda _t: None, {})
+    ctx = EngineContext(AnalyticsConfig(), lambda _t: None,
+                        lambda _t: ("NIFTY", "CE", 25_000.0, "2025-11-25", "NFO:NIFTY"), {})
     rejects, applied, _ = run(arr, recv, ctx)
     assert rejects == [] and applied == N
