@@ -61,9 +61,21 @@ def _faust_app(s: AppSettings, app_id: str, bootstrap: str) -> faust.App:
         broker_commit_interval=s.commit_interval_s,
         table_standby_replicas=s.table_standby_replicas,
         stream_recovery_delay=0.0,
+        # On SIGTERM, do not wait for in-flight events to be acknowledged: a mirror
+        # retrying an unreachable Redis never acknowledges, and the worker ignored SIGTERM
+        # (for Faust's 60 s shutdown timeout). Unacknowledged events are redelivered, and
+        # both the state table's partition marks and the mirror's offset marks make
+        # redelivery idempotent (the same guarantee a kill -9 relies on).
+        stream_wait_empty=False,
         web_enabled=s.web_enabled,
+        web_bind=s.web_bind,
         web_host=s.web_host,
         web_port=s.web_port,
+        # Faust's own views expose internal table keys: only when debugging.
+        web_tables_enabled=s.web_debug_views,
+        web_router_enabled=s.web_debug_views,
+        web_graph_enabled=s.web_debug_views,
+        web_stats_enabled=s.web_debug_views,
         datadir=str(datadir),
         key_serializer="raw",
         value_serializer="raw",

@@ -30,8 +30,10 @@ class AppSettings:
         commit_interval_s: Offset commit interval.
         table_standby_replicas: Standby replicas of the tables.
         web_enabled: Whether the web server runs.
-        web_host: Address the web server binds to and advertises.
+        web_bind: Address the web server listens on.
+        web_host: Address it advertises (URLs other workers are given).
         web_port: Its port.
+        web_debug_views: Whether Faust's own table, router, graph and stats views run.
         cache_dir: Where the Faust data directory lives.
         mirror_ttl: Expiry policy of the Redis keys.
     """
@@ -47,8 +49,10 @@ class AppSettings:
     commit_interval_s: float
     table_standby_replicas: int
     web_enabled: bool
+    web_bind: str
     web_host: str
     web_port: int
+    web_debug_views: bool
     cache_dir: Path
     mirror_ttl: TtlPolicy
 
@@ -103,8 +107,10 @@ class AppSettings:
                 commit_interval_s=float(need("worker.commit_interval_s")),
                 table_standby_replicas=int(need("worker.table_standby_replicas")),
                 web_enabled=bool(need("web.enabled")),
+                web_bind=str(need("web.bind")),
                 web_host=str(need("web.host")),
                 web_port=int(need("web.port")),
+                web_debug_views=_flag(need("web.debug_views")),
                 cache_dir=settings.cache_dir,
                 mirror_ttl=TtlPolicy.parse(str(need("mirror.ttl"))),
             )
@@ -112,3 +118,10 @@ class AppSettings:
             if isinstance(exc, ConfigError):
                 raise
             raise ConfigError(f"invalid worker setting: {exc}") from exc
+
+
+def _flag(value: Any) -> bool:
+    """A boolean setting (environment values are YAML scalars, so ``true`` is a bool)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value

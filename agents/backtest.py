@@ -16,12 +16,12 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,8 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 
+from aion import processes
+from aion.agents.mirror import forget_offsets
 from aion.agents.outputs import OUTPUTS
 from aion.agents.worker import end_offsets
 from aion.config import Settings, url_for_db
@@ -125,12 +127,15 @@ def analytics_coverage(records: Iterable[Record]) -> dict[str, Any]:
         ``instruments`` (with any indicator), ``indicators`` (name -> instruments whose
         last update has a value), ``profiles`` (instruments with a published profile),
         ``volume_ratios`` (bucket ratios computed), ``chains`` (underlying -> options
-        with Greeks in its last snapshot) and ``chain_snapshots``.
+        with Greeks in its last snapshot), ``no_greeks`` (underlying -> reason -> options
+        without Greeks in that snapshot; ``no_underlying_price`` when none was computed)
+        and ``chain_snapshots``.
     """
     last_ind: dict[int, dict[str, Any]] = {}
     profiles: set[int] = set()
     ratios = 0
     chains: dict[str, int] = {}
+    no_greeks: dict[str, dict[str, int]] = {}
     n_snap = 0
     for rec in records:
         if isinstance(rec, IndicatorUpdate):
@@ -142,6 +147,10 @@ def analytics_coverage(records: Iterable[Record]) -> dict[str, Any]:
         elif isinstance(rec, ChainSnapshot):
             n_snap += 1
             chains[rec.underlying] = sum(1 for o in rec.options if o.delta is not None)
+            # Why the others have none; no reason at all means no underlying price yet.
+            why = Counter(o.reason or "no_underlying_price"
+                          for o in rec.options if o.delta is None)
+            no_greeks[rec.underlying] = dict(sorted(why.items()))
     names: dict[str, int] = {}
     for values in last_ind.values():
         for name, value in values.items():
@@ -149,7 +158,7 @@ def analytics_coverage(records: Iterable[Record]) -> dict[str, Any]:
                 names[name] = names.get(name, 0) + 1
     return {"instruments": len(last_ind), "indicators": dict(sorted(names.items())),
             "profiles": len(profiles), "volume_ratios": ratios, "chains": chains,
-            "chain_snapshots": n_snap}
+            "no_greeks": no_greeks, "chain_snapshots": n_snap}
 
 
 async def publish_instruments(bootstrap: str, topic: str, master: InstrumentMaster) -> int:
@@ -175,7 +184,10 @@ async def publish_instruments(bootstrap: str, topic: str, master: InstrumentMast
 
 
 def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """Start ``aion worker`` as a child process with ``env`` added to ours.
+    """Start ``aion worker`` as an owned child process with ``env`` added to ours.
+
+    Owned (``aion/processes.py``): it is stopped whenever this process exits, and dies
+    with it if this process is killed outright.
 
     Args:
         env: Extra environment (AION_* settings).
@@ -184,25 +196,13 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]
     Returns:
         The process.
     """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "aion.cli", "worker"],
-            env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
+    return processes.spawn([sys.executable, "-m", "aion.cli", "worker"], log_path,
+                           env={**os.environ, **env})
 
 
-def stop_worker(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """Stop a worker gracefully (SIGTERM), killing it if it does not exit in time."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def stop_worker(proc: subprocess.Popen[bytes], grace: float = processes.GRACE_S) -> None:
+    """Stop a worker gracefully (SIGTERM), killing it if it does not exit within ``grace``."""
+    processes.stop(proc, grace)
 
 
 def worker_stats(port: int) -> dict[str, Any] | None:
@@ -306,15 +306,19 @@ class FaustRun:
             "AION_TOPIC_PREFIX": self.names.prefix,
             "AION_PARTITIONS": str(self.settings.partitions),
             "AION_WEB__PORT": str(web_port),
+            # A backtest's workers answer on loopback only, whatever the environment says.
+            "AION_WEB__BIND": "127.0.0.1",
+            "AION_WEB__HOST": "127.0.0.1",
             "AION_CACHE_DIR": str(self.settings.cache_dir),
             "AION_WORKER__ROLE": role,
             "AION_MIRROR__TTL": str(self.settings.get("mirror.ttl", "layout")),
         }
 
-    def add_worker(self, role: str = "all") -> subprocess.Popen[bytes]:
-        """Start one more worker (``all``, ``engine`` or ``mirror``)."""
+    def add_worker(self, role: str = "all",
+                   extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start one more worker (``all``, ``engine`` or ``mirror``), ``extra_env`` added."""
         port = free_port()
-        proc = start_worker(self.worker_env(port, role),
+        proc = start_worker({**self.worker_env(port, role), **(extra_env or {})},
                             self.log_dir / f"worker-{role}-{port}.log")
         self.workers.append(proc)
         self.web_ports.append(port)
@@ -358,9 +362,7 @@ class FaustRun:
         proc = self.workers.pop(index)
         self.web_ports.pop(index)
         self.roles.pop(index)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        processes.kill(proc)
 
     def stop(self) -> None:
         """Stop every worker."""
@@ -415,6 +417,9 @@ async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers:
         if cleanup:
             with contextlib.suppress(Exception):
                 await delete_prefixed(infra.bootstrap, prefix)
+            # The mirror's offset marks of the deleted topics would otherwise stay forever.
+            with contextlib.suppress(Exception):
+                forget_offsets(infra.redis_url, prefix)
 
 
 async def run_faust_backtest(

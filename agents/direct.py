@@ -11,6 +11,7 @@ as the mirror, so the two drivers leave the same keys
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from typing import Any
 
 from aion.agents.context import build_context
 from aion.agents.outputs import OUTPUTS
-from aion.agents.processor import BundleProcessor, BundleResult, DictStore
+from aion.agents.processor import BundleProcessor, BundleResult, DictStore, EngineError
 from aion.agents.writers.base import TtlPolicy
 from aion.streams.instruments import InstrumentMaster
 from aion.streams.replay import END_MARKER, iter_bundles
@@ -35,6 +36,8 @@ from aion.tables.volume import BucketRecord
 
 REDIS_BATCH_RECORDS = 5000
 """Records per Redis round of the direct driver (pipelines of bounded size)."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -80,7 +83,29 @@ class DirectResult:
         return dict(Counter(OUTPUTS.for_record(r).name for r in self.records))
 
 
-def run_direct(
+def run_direct(path: Path, master: InstrumentMaster, **kwargs: Any) -> DirectResult:
+    """Run a session file through the engine in-process (see :func:`_run_direct`).
+
+    Runs without a rollback journal (it costs a state serialisation per touched state
+    per bundle); if a bundle raises, the run starts again with it, so that bundle is
+    rolled back and dead-lettered exactly as the Faust worker does.
+
+    Args:
+        path: Session Parquet file.
+        master: Instrument master.
+        **kwargs: The keyword arguments of :func:`_run_direct`.
+
+    Returns:
+        See :func:`_run_direct`.
+    """
+    try:
+        return _run_direct(path, master, journal=False, **kwargs)
+    except EngineError as exc:
+        log.warning("%s; running again with a rollback journal", exc)
+        return _run_direct(path, master, journal=True, **kwargs)
+
+
+def _run_direct(
     path: Path,
     master: InstrumentMaster,
     *,
@@ -93,6 +118,7 @@ def run_direct(
     calendar: TradingCalendar | None = None,
     redis_url: str | None = None,
     ttl: TtlPolicy = TtlPolicy.NONE,
+    journal: bool = True,
 ) -> DirectResult:
     """Run a session file through the engine in-process.
 
@@ -108,6 +134,7 @@ def run_direct(
         calendar: NSE trading calendar (the bundled one if None).
         redis_url: Write every record to this Redis through the mirror's writers.
         ttl: Expiry policy of those keys (default: none, results stay).
+        journal: Keep a rollback journal (``processor.DictStore``).
 
     Returns:
         Final states, records, bars and buckets, chains, rejects with their
@@ -121,7 +148,7 @@ def run_direct(
     context = build_context(master, averages or {}, partitions, config or AnalyticsConfig())
     chain_params = chain_params or ChainParams()
     calendar = calendar or TradingCalendar(NseCalendar.load())
-    store = DictStore(out.states, partitions)
+    store = DictStore(out.states, partitions, context.config, journal=journal)
     processor = BundleProcessor(store, lambda: context, known_tokens.__contains__,
                                 partitions)
 

@@ -160,3 +160,35 @@ class RedisMirror:
         """Close the connections."""
         for client in self._clients.values():
             await client.aclose()
+
+
+def forget_offsets(url: str, topic_prefix: str, layout: KeyLayout | None = None) -> int:
+    """Delete the offset marks of every topic under ``topic_prefix`` (a finished run's).
+
+    A backtest deletes its run's topics; their marks (``aion:mirror:offsets:{topic}``)
+    would otherwise stay in Redis for good, one per mirrored topic per run.
+
+    Args:
+        url: Redis URL (the database comes from the layout).
+        topic_prefix: Non-empty run prefix (``bt-<id>.``).
+        layout: The key layout (default: ``config/redis_keys.yaml``).
+
+    Returns:
+        Keys deleted.
+
+    Raises:
+        ValueError: For an empty prefix (that would match every topic's marks).
+    """
+    import redis
+
+    if not topic_prefix:
+        raise ValueError("refusing to forget offsets with an empty topic prefix")
+    # Glob characters in the prefix are literals, not wildcards.
+    literal = "".join(f"\\{c}" if c in "*?[]\\" else c for c in topic_prefix)
+    pattern = (layout or KeyLayout.load()).key("mirror_offsets", topic=f"{literal}*")
+    client = redis.Redis.from_url(url_for_db(url, pattern.db))
+    try:
+        doomed = list(client.scan_iter(match=pattern.name, count=1000))
+        return int(client.delete(*doomed)) if doomed else 0
+    finally:
+        client.close()

@@ -13,6 +13,8 @@ class EngineStats:
 
     bundles: int = 0
     skipped_bundles: int = 0
+    failed_bundles: int = 0
+    """Bundles whose application raised: rolled back and dead-lettered whole."""
     backfilled_bundles: int = 0
     packets: int = 0
     applied: int = 0
@@ -32,6 +34,7 @@ class EngineStats:
         """JSON-safe view."""
         return {
             "bundles": self.bundles, "skipped_bundles": self.skipped_bundles,
+            "failed_bundles": self.failed_bundles,
             "backfilled_bundles": self.backfilled_bundles,
             "packets": self.packets, "applied": self.applied,
             "duplicates": self.duplicates, "bars": self.bars, "buckets": self.buckets,

@@ -68,6 +68,20 @@ class TableStore:
                 mine[token] = InstrumentState.from_bytes(value, self.config)
         return mine
 
+    def begin(self) -> None:
+        """Nothing to prepare: see :meth:`rollback`."""
+
+    def rollback(self) -> bool:
+        """Nothing to undo (a failed bundle's states are never written).
+
+        Its objects were popped by :meth:`get` (or decoded afresh by
+        :meth:`of_partition`), so the table still holds every state as it was.
+
+        Returns:
+            True.
+        """
+        return True
+
     def put(self, touched: Mapping[int, InstrumentState]) -> None:
         """Write each touched state once (inside the event: its changelog partition)."""
         for token, st in touched.items():

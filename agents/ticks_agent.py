@@ -61,6 +61,8 @@ class TickHandler:
         self.stats.bundles += 1
         result = self.processor.process(partition, offset, data)
         self.stats.packets += result.packets
+        if result.error is not None:
+            self.stats.failed_bundles += 1
         await self.emitter.emit(result)
         # Inside this event's iteration, so each changelog write lands in the source partition.
         self.store.put(result.touched)

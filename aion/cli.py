@@ -1,7 +1,9 @@
 """The ``aion`` command line.
 
 Every subcommand has ``--help``. Errors a user can fix (bad input, busy port, no broker)
-print one ``error:`` line and exit with status 2; progress goes to the terminal via rich.
+print one ``error:`` line and exit with status 2; any other failure prints one line too
+(exit 1) with a hint to rerun with ``--debug`` (or ``AION_DEBUG=1``) for the traceback.
+Progress goes to the terminal via rich.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import asyncio
 import logging
 import sys
 import time as time_module
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, time
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -40,6 +44,18 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line, no traceback."""
 
 
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exception types whose message is meant for the user (imported lazily)."""
+    from aion import infra
+    from aion.agents.daily_history import DailyHistoryError
+    from aion.streams.instruments import InstrumentFileError
+    from aion.streams.replay import ReplayError
+    from aion.streams.session_file import SessionFileError
+    from aion.streams.simulator import SimulationError
+
+    return (UserError, infra.InfraError, ConfigError, ReplayError, SessionFileError,
+            InstrumentFileError, SimulationError, DailyHistoryError)
+
 
 def _output_topics(names: TopicNames) -> list[str]:
     """The output registry's topics under ``names``' prefix (imported lazily)."""
@@ -47,9 +63,15 @@ def _output_topics(names: TopicNames) -> list[str]:
 
     return OUTPUTS.topics(names)
 
-def progress_bar() -> Progress:
-    """A rich progress bar for long work (refreshes on the terminal, quiet in pipes)."""
-    return Progress(
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    """A rich progress bar for long work (refreshes on the terminal, quiet in pipes).
+
+    Yields:
+        The running bar. Its final state stays on screen after success; after a
+        failure it is removed, so the error is the only line left.
+    """
+    bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -58,6 +80,19 @@ def progress_bar() -> Progress:
         console=err,
         transient=False,
     )
+    bar.start()
+    try:
+        yield bar
+    except BaseException:
+        # Erase it on a terminal; in a pipe even the erase writes a line, so write nothing.
+        bar.live.transient = True
+        quiet, err.quiet = err.quiet, not err.is_terminal
+        try:
+            bar.stop()
+        finally:
+            err.quiet = quiet
+        raise
+    bar.stop()
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -67,7 +102,27 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["partitions"] = args.partitions
     if getattr(args, "topic_prefix", None) is not None:
         overrides["topic_prefix"] = args.topic_prefix
-    return settings.with_overrides(**overrides) if overrides else settings
+    settings = settings.with_overrides(**overrides) if overrides else settings
+    settings.partitions  # noqa: B018 - validates it before anything starts
+    return settings
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+_positive_int = _int_at_least(1)
+_non_negative_int = _int_at_least(0)
 
 
 def _parse_date(text: str) -> date:
@@ -125,10 +180,47 @@ def cmd_infra(args: argparse.Namespace) -> int:
 # --- simulate / sample -------------------------------------------------------------------
 
 
+def _calendar_note(day: date) -> str | None:
+    """Why ``day`` has no calendar (a one-line note), or None when the calendar covers it."""
+    from aion.config.nse_calendar import NseCalendar
+
+    cal = NseCalendar.load()
+    if cal.covers(day):
+        return None
+    return (f"{day} is outside the NSE calendar ({cal.first_year}-{cal.last_year}, "
+            f"config/nse_calendar.yaml)")
+
+
+def _warn_outside_calendar(path: Path) -> None:
+    """Say up front when a session's date has no calendar: its options get no Greeks."""
+    from aion.streams.session_file import read_meta
+
+    note = _calendar_note(read_meta(path).trading_date)
+    if note:
+        err.print(f"[yellow]warning:[/yellow] {escape(note)}: options get no time to expiry, "
+                  f"so no IV or Greeks (reason calendar_range)", soft_wrap=True)
+
+
+def _check_simulation_date(day: date, allow_non_trading_day: bool) -> None:
+    """Refuse dates the calendar does not cover, and closed days unless allowed."""
+    from aion.config.nse_calendar import NseCalendar
+    from aion.tables.expiry import TradingCalendar
+
+    note = _calendar_note(day)
+    if note:
+        raise UserError(f"{note}; cannot simulate it")
+    cal = NseCalendar.load()
+    if not allow_non_trading_day and not TradingCalendar(cal).is_trading_day(day):
+        why = cal.holidays.get(day) or day.strftime("%A")
+        raise UserError(f"{day} is not an NSE trading day ({why}); pass "
+                        f"--allow-non-trading-day to simulate it anyway")
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Generate a deterministic simulated session file."""
     from aion.streams.simulator import simulate
 
+    _check_simulation_date(args.date, args.allow_non_trading_day)
     with progress_bar() as bar:
         task = bar.add_task("simulating", total=None)
 
@@ -187,6 +279,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not 1 <= args.bundle <= 65535:
         raise UserError(f"--bundle must be 1..65535, got {args.bundle}")
     total = count_rows(args.file)  # validates the file before we look for a broker
+    _warn_outside_calendar(args.file)
     bootstrap = settings.kafka_bootstrap
     if not bootstrap:
         running = infra.infra_status(settings)
@@ -270,9 +363,23 @@ def _print_summary(summary: object) -> None:
         table.add_row("volume profiles / volume ratios",
                       f"{cov['profiles']:,} / {cov['volume_ratios']:,}")
         table.add_row("option chains (options with Greeks)",
-                      ", ".join(f"{k} {v}" for k, v in cov["chains"].items()) or "none")
+                      ", ".join(_chain_line(k, v, cov.get("no_greeks", {}).get(k, {}))
+                                for k, v in cov["chains"].items()) or "none")
         table.add_row("chain snapshots", f"{cov['chain_snapshots']:,}")
     console.print(table)
+
+
+_NO_GREEKS_TEXT = {
+    "calendar_range": "calendar_range: date outside the NSE calendar",
+    "no_underlying_price": "no underlying price",
+}
+
+
+def _chain_line(underlying: str, with_greeks: int, without: dict[str, int]) -> str:
+    """``NSE:NIFTY 50 40``, plus why the others have none: ``(without: no_time_value 2)``."""
+    why = ", ".join(f"{_NO_GREEKS_TEXT.get(reason, reason)} {n}"
+                    for reason, n in without.items())
+    return f"{underlying} {with_greeks}" + (f" (without: {why})" if why else "")
 
 
 def _averages_for(args: argparse.Namespace, settings: Settings) -> dict | None:
@@ -332,7 +439,7 @@ def _results_redis(settings: Settings, keep: bool) -> tuple[str | None, str]:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Replay a session through the engine (Faust or direct) and print a summary."""
-    from aion import infra
+    from aion import infra, processes
     from aion.agents.backtest import (
         BacktestError,
         BacktestSummary,
@@ -349,6 +456,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from aion.tables.analytics import AnalyticsConfig
     from aion.tables.chain import ChainParams
 
+    processes.terminate_as_interrupt()  # SIGTERM unwinds like Ctrl-C: children stopped
     settings = _backtest_settings(_settings(args))
     path = args.file
     if path is None:
@@ -360,6 +468,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         instruments = instruments_csv_for(path)  # checked before anything starts
     except BacktestError as exc:
         raise UserError(str(exc)) from None
+    _warn_outside_calendar(path)
+    try:  # engine settings checked before anything starts
+        analytics = AnalyticsConfig.from_settings(settings.get)
+        chain_params = ChainParams.from_mapping(settings.get("chain", None))
+        ttl = TtlPolicy.parse(settings.get("mirror.ttl", "none"))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad engine setting (chain, mirror or analytics): {exc}") from None
+    # Configured services that do not answer: one line now, not a silent wait later.
+    faust = args.driver == "faust"
+    infra.require_reachable(settings.kafka_bootstrap if faust else None,
+                            settings.redis_url if faust or args.keep else None)
     redis_url, where = _results_redis(settings, args.keep)
     try:
         if args.driver == "direct":
@@ -372,11 +491,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                                     bundle_packets=bundle,
                                     progress=lambda n: bar.advance(task, n),
                                     averages=averages,
-                                    config=AnalyticsConfig.from_settings(settings.get),
-                                    chain_params=ChainParams.from_mapping(
-                                        settings.get("chain", None)),
-                                    redis_url=redis_url,
-                                    ttl=TtlPolicy.parse(settings.get("mirror.ttl", "none")))
+                                    config=analytics, chain_params=chain_params,
+                                    redis_url=redis_url, ttl=ttl)
             summary = BacktestSummary(
                 driver="direct", ticks=result.packets, instruments=len(result.states),
                 bars=len(result.bars), buckets=len(result.buckets),
@@ -401,6 +517,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             summary.wall_seconds = time_module.monotonic() - started
     except BacktestError as exc:
         raise UserError(str(exc)) from None
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: what outlives us is still announced
+        if args.keep:
+            err.print(where)
+        raise
     _print_summary(summary)
     console.print(where)
     return 0
@@ -462,6 +582,8 @@ def cmd_baselines(args: argparse.Namespace) -> int:
         params = AveragesParams.from_mapping(settings.get("volume_averages", None))
     except (TypeError, ValueError) as exc:
         raise UserError(f"bad volume_averages settings: {exc}") from None
+    if args.output.is_dir():
+        raise UserError(f"output {args.output} is a directory; give a file name")
     try:
         with progress_bar() as bar:
             task = bar.add_task("reading daily history", total=None)
@@ -477,7 +599,10 @@ def cmd_baselines(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     if not averages:
         raise UserError(f"{args.file}: no symbol has history on or before the as-of date")
-    write_averages_json(averages, args.output)
+    try:
+        write_averages_json(averages, args.output)
+    except OSError as exc:
+        raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     ready = sum(1 for e in averages.values() if e.get("turtle_ready"))
     console.print(f"wrote averages of {len(averages):,} symbols to {args.output} "
                   f"({ready:,} turtle-ready)")
@@ -513,6 +638,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more logging (-v info, -vv debug)")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an unexpected error (also AION_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("infra", help="start/stop the embedded broker and Redis in the background",
@@ -527,10 +654,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "futures, weekly options) as raw Kite packets in a session Parquet file, "
                        "with its instruments CSV and labelled ground-truth events.")
     p.add_argument("--date", type=_parse_date, required=True, help="trading date YYYY-MM-DD")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output .parquet file")
     p.add_argument("--start", type=_parse_time, default=time(9, 15), help="IST start (09:15)")
     p.add_argument("--end", type=_parse_time, default=time(15, 30), help="IST end (15:30)")
+    p.add_argument("--allow-non-trading-day", action="store_true",
+                   help="simulate a weekend or NSE holiday too (refused by default)")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("stats", help="calibration statistics of a session vs a real NSE day",
@@ -555,7 +684,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", default="max", help="max (default), 1x (recorded pace), Nx")
     p.add_argument("--bundle", type=int, default=None,
                    help="packets per bundle (default: producer.replay_bundle_packets)")
-    p.add_argument("--partitions", type=int, help="partitions when creating topics")
+    p.add_argument("--partitions", type=_positive_int, help="partitions when creating topics")
     p.add_argument("--topic-prefix", help="prefix for topic names")
     p.set_defaults(func=cmd_replay)
 
@@ -563,7 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the stream processor: per-instrument agent, Redis mirror "
                        "and Faust web views. Needs AION_KAFKA_BOOTSTRAP/AION_REDIS_URL or "
                        "`aion infra up`.")
-    p.add_argument("--partitions", type=int, help="partitions when creating topics")
+    p.add_argument("--partitions", type=_positive_int, help="partitions when creating topics")
     p.add_argument("--topic-prefix", help="prefix for topic names")
     p.add_argument("--loglevel", default="warn", choices=["crit", "error", "warn", "info", "debug"])
     p.set_defaults(func=cmd_worker)
@@ -577,9 +706,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", type=_existing_file,
                    help="session .parquet (default: the bundled sample)")
     p.add_argument("--driver", choices=["faust", "direct"], default="faust")
-    p.add_argument("--bundle", type=int, default=None, help="packets per bundle")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (faust driver)")
-    p.add_argument("--partitions", type=int, help="partitions of the run's topics")
+    p.add_argument("--bundle", type=_positive_int, default=None, help="packets per bundle")
+    p.add_argument("--workers", type=_positive_int, default=1,
+                   help="worker processes (faust driver)")
+    p.add_argument("--partitions", type=_positive_int, help="partitions of the run's topics")
     p.add_argument("--daily", type=_existing_file, default=None,
                    help="daily OHLCV history for volume averages (default for the sample: "
                    "its bundled 60-day history; otherwise none, so no volume ratios)")
@@ -637,31 +767,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         Process exit status.
     """
-    from aion import infra
-    from aion.streams.replay import ReplayError
-    from aion.streams.session_file import SessionFileError
+    import os
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "bundle", "absent") is None:
-        args.bundle = int(Settings.load().get("producer.replay_bundle_packets", 500))
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    debug = args.debug or os.environ.get("AION_DEBUG", "") not in ("", "0")
     from aiokafka.errors import KafkaError
 
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        if getattr(args, "bundle", "absent") is None:
+            args.bundle = Settings.load().positive_int("producer.replay_bundle_packets")
         return func(args)
-    except (UserError, infra.InfraError, ConfigError, ReplayError, SessionFileError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+    except _user_errors() as exc:
+        _error(str(exc))
         return 2
     except KafkaError as exc:
-        err.print(f"[red]error:[/red] broker unreachable or refused the request: "
-                  f"{escape(str(exc))}", soft_wrap=True)
+        _error(f"broker unreachable or refused the request: {exc}")
         return 2
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
+    except Exception as exc:
+        if debug:
+            raise
+        _error(f"unexpected {type(exc).__name__}{_origin(exc.__traceback__)}: {exc} "
+               f"(rerun with --debug or AION_DEBUG=1 for the traceback)")
+        return 1
+
+
+def _error(message: str) -> None:
+    """Print one ``error:`` line on stderr (newlines folded: one line, always)."""
+    err.print(f"[red]error:[/red] {escape(' '.join(message.split()))}", soft_wrap=True)
+
+
+def _origin(tb: TracebackType | None) -> str:
+    """`` at FILE:LINE`` of the innermost frame of a traceback ("" without one)."""
+    if tb is None:
+        return ""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
 
 
 if __name__ == "__main__":

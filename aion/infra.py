@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -22,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from aion import processes
 from aion.config import Settings
 
 log = logging.getLogger(__name__)
@@ -124,16 +124,11 @@ def redis_binary() -> str:
     return found
 
 
-def _spawn(name: str, argv: list[str], log_dir: Path) -> tuple[subprocess.Popen[bytes], Path]:
-    log_dir.mkdir(parents=True, exist_ok=True)
+def _spawn(name: str, argv: list[str], log_dir: Path,
+           owned: bool) -> tuple[subprocess.Popen[bytes], Path]:
     log_path = log_dir / f"{name}.log"
-    # Own session so Ctrl-C in a terminal reaches us first and we stop children in order.
-    with log_path.open("wb") as out:
-        proc = subprocess.Popen(
-            argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    return proc, log_path
+    log_path.unlink(missing_ok=True)
+    return processes.spawn(argv, log_path, owned=owned), log_path
 
 
 def _last_line(path: Path) -> str:
@@ -165,7 +160,7 @@ def _wait_until(
         except Exception as exc:  # not ready yet: connection refused, protocol errors
             last_exc = exc
         time.sleep(0.1)
-    _terminate(proc.pid)
+    processes.stop(proc)
     raise InfraError(
         f"embedded {name} did not answer within {timeout:.0f}s ({last_exc!r}); log: {log_path}"
     )
@@ -222,6 +217,47 @@ def redis_ready(url: str, timeout: float = 2.0) -> bool:
         client.close()
 
 
+REACH_TIMEOUT_S = 3.0
+"""How long a configured broker or Redis may take to answer before a command gives up."""
+
+
+def require_reachable(bootstrap: str | None = None, redis_url: str | None = None,
+                      timeout: float = REACH_TIMEOUT_S) -> None:
+    """Fail fast, in one line, when a broker or Redis a command needs does not answer.
+
+    Args:
+        bootstrap: Kafka bootstrap address to probe (None: skip).
+        redis_url: Redis URL to probe (None: skip).
+        timeout: Seconds per probe.
+
+    Raises:
+        InfraError: Naming what is unreachable, where, and why.
+    """
+    probes = [("broker", bootstrap, "AION_KAFKA_BOOTSTRAP", kafka_ready),
+              ("Redis", redis_url, "AION_REDIS_URL", redis_ready)]
+    for what, address, setting, ready in probes:
+        if address is None:
+            continue
+        try:
+            if ready(address, timeout):
+                continue
+            reason = "no answer"
+        except Exception as exc:  # refused, timed out, auth, bad URL: all mean unreachable
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InfraError(f"{what} at {_redact(address)} is unreachable ({reason}); "
+                         f"check {setting} or start one with `aion infra up`")
+
+
+def _redact(address: str) -> str:
+    """``address`` without a password (``redis://:secret@host`` -> ``redis://:***@host``)."""
+    scheme, sep, rest = address.partition("://")
+    if not sep or "@" not in rest:
+        return address
+    auth, _, host = rest.rpartition("@")
+    user = auth.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
 def _prepare(port: int, log_dir: Path | None, what: str, name: str) -> tuple[int, Path]:
     """Claim a loopback port (the given one if free, else any) and a log directory."""
     if port and _port_busy(port):
@@ -229,13 +265,15 @@ def _prepare(port: int, log_dir: Path | None, what: str, name: str) -> tuple[int
     return port or free_port(), log_dir or Path(tempfile.mkdtemp(prefix=f"aion-{name}-"))
 
 
-def start_kafka(port: int = 0, log_dir: Path | None = None, timeout: float = 20.0) -> Service:
+def start_kafka(port: int = 0, log_dir: Path | None = None, timeout: float = 20.0,
+                owned: bool = True) -> Service:
     """Start Tansu on loopback and wait until it answers.
 
     Args:
         port: Port to use; 0 picks a free one.
         log_dir: Directory for the broker log.
         timeout: Seconds to wait for readiness.
+        owned: Stop it when this process exits (False: `aion infra up` hands it over).
 
     Returns:
         The running service.
@@ -250,7 +288,7 @@ def start_kafka(port: int = 0, log_dir: Path | None = None, timeout: float = 20.
         "kafka",
         [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
          "--storage-engine", "memory://tansu/"],
-        log_dir,
+        log_dir, owned,
     )
     bootstrap = f"127.0.0.1:{port}"
     _wait_until(lambda: kafka_ready(bootstrap), proc, "broker (Tansu)", log_path, timeout)
@@ -258,13 +296,15 @@ def start_kafka(port: int = 0, log_dir: Path | None = None, timeout: float = 20.
     return Service("kafka", bootstrap, proc.pid, str(log_path))
 
 
-def start_redis(port: int = 0, log_dir: Path | None = None, timeout: float = 20.0) -> Service:
+def start_redis(port: int = 0, log_dir: Path | None = None, timeout: float = 20.0,
+                owned: bool = True) -> Service:
     """Start a Valkey/Redis server on loopback without persistence and wait for PING.
 
     Args:
         port: Port to use; 0 picks a free one.
         log_dir: Directory for the server log.
         timeout: Seconds to wait for readiness.
+        owned: Stop it when this process exits (False: `aion infra up` hands it over).
 
     Returns:
         The running service.
@@ -278,50 +318,12 @@ def start_redis(port: int = 0, log_dir: Path | None = None, timeout: float = 20.
         "redis",
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--dir", str(log_dir), "--databases", "16"],
-        log_dir,
+        log_dir, owned,
     )
     url = f"redis://127.0.0.1:{port}/0"
     _wait_until(lambda: redis_ready(url), proc, "Redis (Valkey)", log_path, timeout)
     log.info("embedded Redis on %s (pid %s)", url, proc.pid)
     return Service("redis", url, proc.pid, str(log_path))
-
-
-def _terminate(pid: int, grace: float = 5.0) -> None:
-    """Stop a child: SIGTERM, then SIGKILL after ``grace`` seconds."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        try:
-            waited, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:  # not our child (started by `infra up` earlier)
-            waited = 0
-            if not _alive(pid):
-                return
-        if waited == pid:
-            return
-        if not _alive(pid):
-            return
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie still answers kill(0); look at its state.
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def stop(service: Service) -> None:
@@ -331,7 +333,7 @@ def stop(service: Service) -> None:
         service: The service.
     """
     if service.pid is not None:
-        _terminate(service.pid)
+        processes.stop_pid(service.pid)
         log.info("stopped embedded %s (pid %s)", service.name, service.pid)
 
 
@@ -426,9 +428,12 @@ def infra_up(settings: Settings) -> Infra:
         )
     log_dir = settings.cache_dir / "infra-logs"
     timeout = float(settings.get("embedded.start_timeout_s", 20))
-    kafka = start_kafka(int(settings.get("embedded.kafka_port") or 0), log_dir, timeout)
+    # Not owned: these outlive the command on purpose (`aion infra down` stops them).
+    kafka = start_kafka(int(settings.get("embedded.kafka_port") or 0), log_dir, timeout,
+                        owned=False)
     try:
-        rds = start_redis(int(settings.get("embedded.redis_port") or 0), log_dir, timeout)
+        rds = start_redis(int(settings.get("embedded.redis_port") or 0), log_dir, timeout,
+                          owned=False)
     except InfraError:
         stop(kafka)
         raise
@@ -454,7 +459,7 @@ def infra_status(settings: Settings) -> Infra | None:
         kafka, rds = Service(**data["kafka"]), Service(**data["redis"])
     except (ValueError, KeyError, TypeError):
         return None
-    if not all(s.pid and _alive(s.pid) for s in (kafka, rds)):
+    if not all(s.pid and processes.alive(s.pid) for s in (kafka, rds)):
         return None
     return Infra(kafka, rds)
 
@@ -476,7 +481,7 @@ def infra_down(settings: Settings) -> list[Service]:
         data = json.loads(path.read_text())
         for name in ("redis", "kafka"):
             service = Service(**data[name])
-            if service.pid and _alive(service.pid):
+            if service.pid and processes.alive(service.pid):
                 stop(service)
                 stopped.append(service)
     except (ValueError, KeyError, TypeError) as exc:

@@ -30,6 +30,8 @@ def _load_yaml(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read settings file {path} (AION_CONFIG?): {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping")
     return data
@@ -60,7 +62,11 @@ def _apply_env(tree: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
             node = node[part]
         if not isinstance(node, dict) or path[-1] not in node:
             continue
-        value = yaml.safe_load(raw) if raw.strip() else None
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as exc:
+            reason = str(exc).splitlines()[0]
+            raise ConfigError(f"{name}={raw!r} is not a YAML scalar ({reason})") from None
         node[path[-1]] = value
     return out
 
@@ -135,10 +141,34 @@ class Settings:
         """Redis URL, or None to use the embedded server."""
         return self.raw.get("redis_url") or None
 
+    def positive_int(self, dotted: str) -> int:
+        """A setting that must be an integer of at least 1.
+
+        Args:
+            dotted: Key path separated by dots (``"producer.replay_bundle_packets"``).
+
+        Returns:
+            The value.
+
+        Raises:
+            ConfigError: If it is absent, not an integer or below 1; the message names
+                the key and its environment variable.
+        """
+        value = self.get(dotted)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            env = ENV_PREFIX + "__".join(part.upper() for part in dotted.split("."))
+            raise ConfigError(f"setting {dotted} ({env}) must be a positive integer, "
+                              f"got {value!r}")
+        return value
+
     @property
     def partitions(self) -> int:
-        """Partition count of ``aion.ticks.raw`` and its co-partitioned tables."""
-        return int(self.raw["partitions"])
+        """Partition count of ``aion.ticks.raw`` and its co-partitioned tables.
+
+        Raises:
+            ConfigError: If it is not a positive integer (see :meth:`positive_int`).
+        """
+        return self.positive_int("partitions")
 
     @property
     def topic_prefix(self) -> str:

@@ -91,6 +91,24 @@ _LAYOUT: dict[PacketKind, dict[str, int]] = {
         "bid_qty": 64, "bid_price": 68, "ask_qty": 124, "ask_price": 128,
     },
 }
+
+
+def field_offset(kind: int, column: str) -> int:
+    """Byte offset of a column's big-endian u32 in a packet of a kind (its length).
+
+    Args:
+        kind: Packet length (8, 28, 32, 44 or 184).
+        column: A ``TICK_DTYPE`` column carried by that kind.
+
+    Returns:
+        The offset.
+
+    Raises:
+        KeyError: If the kind does not carry the column.
+    """
+    return _LAYOUT[PacketKind(kind)][column]
+
+
 _PRICE_COLUMNS = frozenset(
     {"last_price", "avg_price", "open", "high", "low", "close", "bid_price", "ask_price"}
 )

@@ -436,14 +436,20 @@ class InstrumentMaster:
             The loaded master.
 
         Raises:
-            InstrumentFileError: If the header is wrong (always), or a row is bad and
-                ``strict`` is True; the message names the file, line and reason.
+            InstrumentFileError: If the file is not UTF-8 text or the header is wrong
+                (always), or a row is bad and ``strict`` is True; the message names the
+                file, line and reason.
         """
-        if isinstance(source, str | os.PathLike):
-            path = Path(source)
-            with path.open(newline="", encoding="utf-8") as stream:
-                return cls._read(stream, str(path), strict=strict)
-        return cls._read(source, getattr(source, "name", "<stream>"), strict=strict)
+        name = str(source) if isinstance(source, str | os.PathLike) else getattr(
+            source, "name", "<stream>")
+        try:
+            if isinstance(source, str | os.PathLike):
+                with Path(source).open(newline="", encoding="utf-8") as stream:
+                    return cls._read(stream, name, strict=strict)
+            return cls._read(source, name, strict=strict)
+        except UnicodeDecodeError as exc:
+            raise InstrumentFileError(name, None, "not_utf8_text",
+                                      f"byte {exc.start}: not a Kite instruments CSV") from exc
 
     @classmethod
     def _read(cls, stream: TextIO, source: str, *, strict: bool) -> InstrumentMaster:

@@ -185,6 +185,18 @@ def _as_binary_array(packets: Sequence[bytes] | pa.Array) -> pa.Array:
     return pa.array(packets, type=pa.binary())
 
 
+def temp_path(path: Path) -> Path:
+    """A hidden temporary name next to ``path``: same directory, so the rename is atomic.
+
+    Args:
+        path: The final file name.
+
+    Returns:
+        ``.NAME.PID.tmp`` in the same directory.
+    """
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
 class SessionWriter:
     """Write a session file in chunks.
 
@@ -222,7 +234,7 @@ class SessionWriter:
         self.path = Path(path)
         self.meta = meta
         self._rows_per_group = row_group_rows
-        self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self._tmp = temp_path(self.path)
         self._schema = SCHEMA.with_metadata(meta.to_kv())
         self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
             self._tmp, self._schema, compression=compression, write_statistics=["recv_ns", "token"]
@@ -313,7 +325,12 @@ class SessionWriter:
             self._flush(self._pending_rows)
         self._writer.close()
         self._writer = None
-        os.replace(self._tmp, self.path)
+        try:
+            os.replace(self._tmp, self.path)
+        except OSError:
+            # e.g. the target is a directory: leave nothing half-done behind.
+            self._tmp.unlink(missing_ok=True)
+            raise
         log.debug("wrote %d rows to %s", self.rows_written, self.path)
 
     def abort(self) -> None:
@@ -394,10 +411,22 @@ def iter_batches(
         list of raw packets, all of the same length.
 
     Raises:
-        SessionFileError: As :func:`read_meta`.
+        SessionFileError: As :func:`read_meta`, or when a page cannot be decoded
+            (the file is damaged past its footer).
     """
     pf, _ = _open(path)
-    for batch in pf.iter_batches(batch_size=batch_rows, columns=[f.name for f in SCHEMA]):
+    batches = pf.iter_batches(batch_size=batch_rows, columns=[f.name for f in SCHEMA])
+    done = 0
+    while True:
+        # A file damaged after its footer opens fine and fails only when its pages are
+        # decompressed: name the file and where, instead of a bare codec error.
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError) as exc:
+            raise SessionFileError(f"{path}: corrupt data after row {done:,} ({exc})") from exc
+        if batch is None:
+            return
+        done += batch.num_rows
         recv = batch.column(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         toks = batch.column(1).to_numpy(zero_copy_only=False).astype(np.uint32, copy=False)
         yield recv, toks, batch.column(2).to_pylist()

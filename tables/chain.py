@@ -19,6 +19,16 @@ option's Greeks are recomputed whenever its premium or the spot changes, at the 
 time of that change. A snapshot is emitted when chain time crosses a minute boundary and
 at end of stream.
 
+Underlying price: the spot (index or stock) quote when the chain has seen one; otherwise
+(a session without spot ticks) its nearest-expiry future, marked in the snapshot as
+``underlying_source="future"`` with that future's symbol. A future's price already holds
+the carry to its expiry, so it is used as the forward ``F`` of Black-76: Black-Scholes
+with ``S = F`` and dividend yield ``q = r`` (so ``S e^{-qT} = F e^{-rT}``), which makes
+price, IV, delta (dV/dF), gamma, theta and vega exactly Black-76's (``vollib.black``);
+rho is Black-76's ``-T V`` (per 1 point of ``r``, with the future held fixed). The
+option's own expiry is used for ``T`` even when the future expires later (monthly future,
+weekly option): the small carry mismatch is accepted.
+
 Idempotence: a record at or below the last offset received from its partition is a
 redelivery and is ignored (the Faust group-by can forward an event twice after a crash).
 """
@@ -48,6 +58,8 @@ KIND_SPOT = "SPOT"
 KIND_FUT = "FUT"
 KIND_CE = "CE"
 KIND_PE = "PE"
+_SOURCE = {KIND_SPOT: "spot", KIND_FUT: "future"}
+"""``ChainSnapshot.underlying_source`` of the quote kinds that can price a chain."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,19 +300,25 @@ def offer(
 def _apply(state: ChainState, quotes: Iterable[Quote], params: ChainParams,
            calendar: TradingCalendar) -> None:
     """Take a bundle's quotes and recompute the Greeks they affect."""
-    spot_moved = False
+    before = underlying_quote(state)
     changed: list[int] = []
     for q in quotes:
         old = state.quotes.get(q.token)
         state.quotes[q.token] = q
-        if q.kind == KIND_SPOT:
-            spot_moved = old is None or old.price != q.price or old.event_ns != q.event_ns
-        elif q.kind in (KIND_CE, KIND_PE) and (old is None or old.price != q.price):
+        if q.kind in (KIND_CE, KIND_PE) and (old is None or old.price != q.price):
             changed.append(q.token)
-    if spot_moved:
+    after = underlying_quote(state)
+    # A new underlying (spot seen, or another future taking over) or a move of it
+    # reprices every option.
+    if after is not None and _mark(after) != _mark(before):
         changed = [t for t, q in state.quotes.items() if q.kind in (KIND_CE, KIND_PE)]
     if changed:
         _recompute(state, sorted(changed), params, calendar)
+
+
+def _mark(q: Quote | None) -> tuple[int, float, int] | None:
+    """What of the underlying's quote the Greeks depend on: which one, price, time."""
+    return None if q is None else (q.token, q.price, q.event_ns)
 
 
 def spot_quote(state: ChainState) -> Quote | None:
@@ -311,18 +329,36 @@ def spot_quote(state: ChainState) -> Quote | None:
     return None
 
 
+def underlying_quote(state: ChainState) -> Quote | None:
+    """The quote that prices the chain: the spot, else the nearest-expiry future.
+
+    Args:
+        state: The chain.
+
+    Returns:
+        The spot quote when seen; otherwise the future with the earliest expiry (lowest
+        token on a tie); None when neither has been seen.
+    """
+    spot = spot_quote(state)
+    if spot is not None:
+        return spot
+    futures = [q for q in state.quotes.values() if q.kind == KIND_FUT]
+    return min(futures, key=lambda q: (q.expiry, q.token)) if futures else None
+
+
 def _recompute(state: ChainState, tokens: list[int], params: ChainParams,
                calendar: TradingCalendar) -> None:
-    """Greeks of ``tokens`` at the later of their own and the spot's event time."""
-    spot = spot_quote(state)
-    if spot is None:
+    """Greeks of ``tokens`` at the later of their own and the underlying's event time."""
+    under = underlying_quote(state)
+    if under is None:
         return
+    forward = under.kind == KIND_FUT
     opts = [state.quotes[t] for t in tokens]
     t_years = np.empty(len(opts))
     t_reason: list[str] = []
     for i, o in enumerate(opts):
         try:
-            tte = calendar.time_to_expiry(max(o.event_ns, spot.event_ns),
+            tte = calendar.time_to_expiry(max(o.event_ns, under.event_ns),
                                           _dt.date.fromisoformat(o.expiry))
             t_years[i], why = tte.years, tte.reason or ""
         except (CalendarRangeError, ValueError):
@@ -330,16 +366,22 @@ def _recompute(state: ChainState, tokens: list[int], params: ChainParams,
         t_reason.append(why)
     res = chain_greeks(
         np.array([o.price for o in opts]),
-        spot.price,
+        under.price,
         np.array([o.strike for o in opts]),
         np.nan_to_num(t_years, nan=0.0),
         params.risk_free_rate,
         np.array([o.kind == KIND_CE for o in opts]),
-        0.0,
+        params.risk_free_rate if forward else 0.0,  # q = r: Black-76 on the future
         DAYS_PER_YEAR,
         tick_size=params.option_tick_size,
     )
-    cols = [res.iv, res.delta, res.gamma, res.theta, res.vega, res.rho]
+    rho = res.rho
+    if forward:
+        # Black-76 rho, -T V per 1 point (vollib.black): the future is held fixed, so
+        # only the discounting moves; V is the quoted premium (the IV reprices it).
+        rho = np.where(np.isnan(res.iv), np.nan,
+                       -0.01 * t_years * np.array([o.price for o in opts]))
+    cols = [res.iv, res.delta, res.gamma, res.theta, res.vega, rho]
     for i, tok in enumerate(tokens):
         why = t_reason[i] or (Reason(int(res.reason[i])).label if res.reason[i] else "")
         if t_reason[i]:
@@ -358,10 +400,11 @@ def _num(x: Any) -> float | None:
 def snapshot(state: ChainState, params: ChainParams, *, final: bool = False) -> ChainSnapshot:
     """The chain view: spot, ATM, straddle, IV, skew, PCR and every option.
 
-    ATM, straddle, IV and skew use the nearest expiry (the earliest expiry among the
-    options seen). ``straddle_volume`` is the combined CE + PE day volume per strike of
-    that expiry (the reference's straddle volume tracking); PCR is total put OI over
-    total call OI across all expiries.
+    ATM is the strike nearest the underlying price (the spot, else the nearest-expiry
+    future, see :func:`underlying_quote`). ATM, straddle, IV and skew use the nearest
+    expiry (the earliest expiry among the options seen). ``straddle_volume`` is the
+    combined CE + PE day volume per strike of that expiry (the reference's straddle
+    volume tracking); PCR is total put OI over total call OI across all expiries.
 
     Args:
         state: The chain.
@@ -371,7 +414,7 @@ def snapshot(state: ChainState, params: ChainParams, *, final: bool = False) -> 
     Returns:
         The snapshot record.
     """
-    spot = spot_quote(state)
+    under = underlying_quote(state)
     options = sorted((q for q in state.quotes.values() if q.kind in (KIND_CE, KIND_PE)),
                      key=lambda q: (q.expiry, q.strike, q.kind))
     ce_oi = sum(q.oi for q in options if q.kind == KIND_CE)
@@ -380,7 +423,7 @@ def snapshot(state: ChainState, params: ChainParams, *, final: bool = False) -> 
     chain = [q for q in options if q.expiry == near]
     strikes = sorted({q.strike for q in chain})
     by = {(q.strike, q.kind): q for q in chain}
-    atm = min(strikes, key=lambda k: (abs(k - spot.price), k)) if strikes and spot else None
+    atm = min(strikes, key=lambda k: (abs(k - under.price), k)) if strikes and under else None
     ce, pe = by.get((atm, KIND_CE)), by.get((atm, KIND_PE))
     ivs = [state.greeks[q.token][0] for q in (ce, pe)
            if q is not None and q.token in state.greeks and state.greeks[q.token][0] is not None]
@@ -404,7 +447,10 @@ def snapshot(state: ChainState, params: ChainParams, *, final: bool = False) -> 
     )
     return ChainSnapshot(
         underlying=state.underlying, clock_ns=state.clock_ns, final=final,
-        spot=spot.price if spot else None, options_seen=len(options),
+        spot=under.price if under and under.kind == KIND_SPOT else None,
+        underlying_source=_SOURCE[under.kind] if under else "none",
+        underlying_symbol=under.symbol if under else None,
+        underlying_price=under.price if under else None, options_seen=len(options),
         pcr_oi=pe_oi / ce_oi if ce_oi > 0 else None, expiry=near, atm_strike=atm,
         atm_straddle_premium=ce.price + pe.price if ce and pe else None,
         straddle_volume={

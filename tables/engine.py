@@ -26,6 +26,7 @@ from aion.tables.instrument_state import (
     session_snapshot,
 )
 from aion.tables.records import Record
+from aion.tables.sanity import BUNDLE_TIME_REASONS, bundle_time_rejects, price_band
 from aion.tables.timeutil import event_time_ns
 from aion.tables.volume import BucketRecord
 
@@ -134,7 +135,13 @@ def apply_bundle(
         code = int(errors[i])
         out.rejects.append(Reject(int(i), int(ticks["token"][i]),
                                   f"decode_error:{error_reasons.get(code, code)}"))
-    good = np.flatnonzero(errors == 0)
+    # The stateless time rules (tables.sanity) on decoded rows.
+    timing = np.where(errors == 0, bundle_time_rejects(ticks["kind"], ticks["exchange_ts"],
+                                                       recv_ns), 0)
+    for i in np.flatnonzero(timing):
+        out.rejects.append(Reject(int(i), int(ticks["token"][i]),
+                                  BUNDLE_TIME_REASONS[timing[i]]))
+    good = np.flatnonzero((errors == 0) & (timing == 0))
     if len(good) == 0:
         return out
     tokens = ticks["token"][good]
@@ -148,7 +155,10 @@ def apply_bundle(
             continue
         state = lookup(token) or InstrumentState(token=token)
         rows = ticks[group]
-        res = apply_ticks(state, rows, event_ns[group], partition, offset, group)
+        member = context.chain_member(token) if context is not None else None
+        band = price_band(member[1] if member is not None else None)
+        res = apply_ticks(state, rows, event_ns[group], partition, offset, group,
+                          price_band=band)
         out.rejects.extend(Reject(int(i), token, reason) for i, reason in res.rejects)
         out.bars.extend(res.closed_bars)
         out.buckets.extend(res.closed_buckets)
@@ -163,7 +173,9 @@ def apply_bundle(
     out.rejects.sort(key=lambda r: r.index)
     _session_records(out, context)
     if context is not None:
-        clock = int(recv_ns.max())
+        # Only sane receive times move the chain's clock (a bad one would run it to 2**63).
+        sane = recv_ns[timing != 1]
+        clock = int(sane.max()) if len(sane) else -1
         out.chain = _chain_inputs(out, context, partition, offset, clock)
     return out
 

@@ -11,10 +11,14 @@ Per tick, in arrival order:
 1. **Duplicate**: at or below the remembered source position of its partition: skipped
    without effect (counted in :attr:`ApplyResult.skipped_duplicates` only).
 2. **Reject** (``ApplyResult.rejects``, ``InstrumentState.rejects``): ``error != 0``
-   -> ``"decode_error"``; last price NaN/inf/<= 0 -> ``"bad_price"``; event date before
-   the state's trading date -> ``"stale_trading_date"``; cumulative volume drop ->
-   ``"non_monotonic_volume"``. A rejected tick changes nothing but the counters and the
-   source position (so a redelivery does not reject it twice).
+   -> ``"decode_error"``; last price NaN/inf/<= 0/above the ceiling -> ``"bad_price"``;
+   event time outside 2000-2100 -> ``"event_time_out_of_range"``; event date before the
+   state's trading date -> ``"stale_trading_date"``; price outside the band of the last
+   accepted one -> ``"price_out_of_band"``; cumulative volume drop ->
+   ``"non_monotonic_volume"``; implausible rise -> ``"volume_jump"``. Every rule, band
+   and tolerance is documented in ``tables.sanity``. A rejected tick changes nothing but
+   the counters, the source position (so a redelivery does not reject it twice) and the
+   re-anchoring streaks of ``tables.sanity``.
 3. **Apply**: volume step (``volume.volume_step``), then bar step
    (``bars.apply_bar_tick``); closed bars fold into the buckets.
 
@@ -60,6 +64,7 @@ from aion.tables.kernels import (
     F_OB_LOW,
     F_OB_OPEN,
     F_OB_PV,
+    F_PRICE_CAND,
     I_ACC0,
     I_BASELINE,
     I_CLOSED_DAY,
@@ -80,14 +85,29 @@ from aion.tables.kernels import (
     I_OBSERVED,
     I_POST_TICKS,
     I_POST_VOLUME,
+    I_PRICE_STREAK,
     I_UNBARRED_TICKS,
     I_UNBARRED_VOLUME,
     I_UPDATE_COUNT,
+    I_VOLUME_CAND,
+    I_VOLUME_STREAK,
     N_FLOAT_STATE,
     N_INT_STATE,
 )
 from aion.tables.position import first_new
 from aion.tables.records import SessionSnapshot
+from aion.tables.sanity import (
+    EVENT_MAX_NS,
+    EVENT_MIN_NS,
+    PRICE_BAND,
+    PRICE_MAX,
+    REANCHOR_TICKS,
+    REJECT_EVENT_RANGE,
+    REJECT_PRICE_BAND,
+    REJECT_VOLUME_JUMP,
+    next_streak,
+    out_of_band,
+)
 from aion.tables.state_codec import (
     StateComponent,
     StateFormatError,
@@ -108,9 +128,11 @@ from aion.tables.timeutil import (
 )
 from aion.tables.volume import (
     BASELINE_CUTOFF_MINUTE,
+    JUMP,
     NON_MONOTONIC,
     REJECT_NON_MONOTONIC,
     REJECT_STALE_DATE,
+    STALE,
     BucketRecord,
     BucketState,
     VolumeState,
@@ -130,7 +152,7 @@ READ_VERSIONS = (1, 2)
 REJECT_DECODE = "decode_error"
 REJECT_BAD_PRICE = "bad_price"
 
-_PRECHECK_REASONS = ("", REJECT_DECODE, REJECT_BAD_PRICE)
+_PRECHECK_REASONS = ("", REJECT_DECODE, REJECT_BAD_PRICE, REJECT_EVENT_RANGE)
 
 
 @dataclass(slots=True)
@@ -333,7 +355,8 @@ def _precompute_numpy(ticks: np.ndarray, ev_l: list[int], token: int) -> _Precom
         token: Expected token of every row.
 
     Returns:
-        Lists: precheck code (0 ok, 1 decode error, 2 bad price), IST day, bar start,
+        Lists: precheck code (0 ok, 1 decode error, 2 bad price, 3 event time out of
+        range), IST day, bar start,
         price, has-volume flag, cumulative volume, before-baseline-cutoff flag,
         post-close flag.
 
@@ -345,7 +368,10 @@ def _precompute_numpy(ticks: np.ndarray, ev_l: list[int], token: int) -> _Precom
     ev = np.asarray(ev_l, dtype=np.int64)
     price = ticks["last_price"].astype(np.float64)
     kind = ticks["kind"]
-    pre = np.where(ticks["error"] != 0, 1, np.where(np.isfinite(price) & (price > 0.0), 0, 2))
+    ok_price = np.isfinite(price) & (price > 0.0) & (price <= PRICE_MAX)
+    ok_time = (ev >= EVENT_MIN_NS) & (ev < EVENT_MAX_NS)
+    pre = np.where(ticks["error"] != 0, 1, np.where(ok_price, np.where(ok_time, 0, 3), 2))
+    # Out-of-range rows are rejected: their (possibly wrapped) derived values are unused.
     shifted = ev + IST_OFFSET_NS
     day = shifted // NS_PER_DAY
     ns_of_day = shifted - day * NS_PER_DAY
@@ -389,7 +415,9 @@ def _precompute_python(ticks: np.ndarray, ev_l: list[int], token: int) -> _Preco
     for tok, err, p, kind, t in zip(cols[0], cols[1], cols[2], cols[3], ev_l, strict=True):
         if tok != token:
             raise ValueError(f"ticks of another token passed to the state of {token}")
-        pre.append(1 if err else (0 if math.isfinite(p) and p > 0.0 else 2))
+        pre.append(1 if err else (
+            2 if not (math.isfinite(p) and 0.0 < p <= PRICE_MAX)
+            else 0 if EVENT_MIN_NS <= t < EVENT_MAX_NS else 3))
         d, ns_of_day = divmod(t + IST_OFFSET_NS, NS_PER_DAY)
         minute = ns_of_day // NS_PER_MIN
         day.append(d)
@@ -410,7 +438,14 @@ _KERNEL_REASONS = (
     REJECT_BAD_PRICE,
     REJECT_STALE_DATE,
     REJECT_NON_MONOTONIC,
+    REJECT_EVENT_RANGE,
+    REJECT_PRICE_BAND,
+    REJECT_VOLUME_JUMP,
 )
+"""Reason of each ``kernels.REJ_*`` code."""
+
+_VOLUME_REASONS = {STALE: REJECT_STALE_DATE, NON_MONOTONIC: REJECT_NON_MONOTONIC,
+                   JUMP: REJECT_VOLUME_JUMP}
 
 
 def apply_ticks(
@@ -420,6 +455,8 @@ def apply_ticks(
     partition: int,
     offset: int,
     indices: npt.ArrayLike,
+    *,
+    price_band: float = PRICE_BAND,
 ) -> ApplyResult:
     """Apply one bundle's ticks of this instrument, in arrival order.
 
@@ -434,6 +471,8 @@ def apply_ticks(
         partition: Source partition of the bundle.
         offset: Offset of the bundle in that partition.
         indices: Index in the bundle of each row, strictly increasing.
+        price_band: The instrument's relative price band (``sanity.price_band``; 0:
+            none).
 
     Returns:
         Closed bars and buckets, rejects and counts.
@@ -442,7 +481,8 @@ def apply_ticks(
         ValueError: If array lengths differ, indices are not strictly increasing or a
             row belongs to another token (caller bugs, not bad market data).
     """
-    return _apply(state, ticks, event_ns, partition, offset, indices, KERNEL_MIN_SLICE)
+    return _apply(state, ticks, event_ns, partition, offset, indices, KERNEL_MIN_SLICE,
+                  price_band)
 
 
 def apply_ticks_python(
@@ -452,6 +492,8 @@ def apply_ticks_python(
     partition: int,
     offset: int,
     indices: npt.ArrayLike,
+    *,
+    price_band: float = PRICE_BAND,
 ) -> ApplyResult:
     """:func:`apply_ticks` always on the Python reference loop.
 
@@ -462,11 +504,12 @@ def apply_ticks_python(
         partition: See :func:`apply_ticks`.
         offset: See :func:`apply_ticks`.
         indices: See :func:`apply_ticks`.
+        price_band: See :func:`apply_ticks`.
 
     Returns:
         See :func:`apply_ticks`.
     """
-    return _apply(state, ticks, event_ns, partition, offset, indices, None)
+    return _apply(state, ticks, event_ns, partition, offset, indices, None, price_band)
 
 
 def apply_ticks_kernel(
@@ -476,6 +519,8 @@ def apply_ticks_kernel(
     partition: int,
     offset: int,
     indices: npt.ArrayLike,
+    *,
+    price_band: float = PRICE_BAND,
 ) -> ApplyResult:
     """:func:`apply_ticks` always on the compiled loop (any slice length).
 
@@ -486,11 +531,12 @@ def apply_ticks_kernel(
         partition: See :func:`apply_ticks`.
         offset: See :func:`apply_ticks`.
         indices: See :func:`apply_ticks`.
+        price_band: See :func:`apply_ticks`.
 
     Returns:
         See :func:`apply_ticks`.
     """
-    return _apply(state, ticks, event_ns, partition, offset, indices, 0)
+    return _apply(state, ticks, event_ns, partition, offset, indices, 0, price_band)
 
 
 def _apply(
@@ -501,6 +547,7 @@ def _apply(
     offset: int,
     indices: npt.ArrayLike,
     kernel_min: int | None,
+    band: float,
 ) -> ApplyResult:
     """Validate, drop duplicates, then run the kernel or the Python loop.
 
@@ -512,6 +559,7 @@ def _apply(
         offset: See :func:`apply_ticks`.
         indices: See :func:`apply_ticks`.
         kernel_min: Use the kernel for slices longer than this; None never.
+        band: See ``price_band`` of :func:`apply_ticks`.
 
     Returns:
         See :func:`apply_ticks`.
@@ -532,7 +580,7 @@ def _apply(
         first = first_new(state.positions, partition, offset, idx_a)
         if n - first > kernel_min:
             res.skipped_duplicates = first
-            _run_kernel(state, ticks, ev_a, idx_a, first, res)
+            _run_kernel(state, ticks, ev_a, idx_a, first, res, band)
             state.positions[partition] = (offset, int(idx_a[-1]))
             return res
     idx_l: list[int] = idx_a.tolist()
@@ -545,7 +593,7 @@ def _apply(
         return res
     if first:
         ticks, idx_l, ev_l = ticks[first:], idx_l[first:], ev_l[first:]
-    _run_python(state, ticks, ev_l, idx_l, res)
+    _run_python(state, ticks, ev_l, idx_l, res, band)
     if first and res.tick_incs is not None:
         res.tick_incs = np.concatenate((np.full(first, -1, dtype=np.int64), res.tick_incs))
     state.positions[partition] = (offset, idx_l[-1])
@@ -565,6 +613,7 @@ def _run_python(
     ev_l: list[int],
     idx_l: list[int],
     res: ApplyResult,
+    band: float,
 ) -> None:
     """The reference per-tick loop (non-empty slice of new ticks).
 
@@ -574,6 +623,7 @@ def _run_python(
         ev_l: Their event times.
         idx_l: Their indices in the bundle.
         res: Result to fill.
+        band: Relative price band (0: none).
     """
     token = state.token
     # Small slices (live traffic) pay more for numpy call overhead than they save.
@@ -605,11 +655,20 @@ def _run_python(
         if c:
             rejects.append((ix, _PRECHECK_REASONS[c]))
             continue
+        if d < vs.day:
+            rejects.append((ix, REJECT_STALE_DATE))
+            continue
+        if out_of_band(p, vs.last_price, band):
+            # Re-anchoring (tables.sanity): count consecutive rejects that agree.
+            vs.price_streak = next_streak(
+                vs.price_streak, not out_of_band(p, vs.price_candidate, band))
+            vs.price_candidate = p
+            if vs.price_streak < REANCHOR_TICKS:
+                rejects.append((ix, REJECT_PRICE_BAND))
+                continue
         inc = volume_step(vs, d, t, hv, cv, p, e)
         if inc < 0:
-            rejects.append(
-                (ix, REJECT_NON_MONOTONIC if inc == NON_MONOTONIC else REJECT_STALE_DATE)
-            )
+            rejects.append((ix, _VOLUME_REASONS[inc]))
             continue
         incs[row] = inc
         applied += 1
@@ -693,6 +752,10 @@ def _pack(state: InstrumentState) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
     si[I_POST_VOLUME] = bs.post_close_volume
     si[I_UNBARRED_TICKS] = bs.unbarred_ticks
     si[I_UNBARRED_VOLUME] = bs.unbarred_volume
+    si[I_PRICE_STREAK] = vs.price_streak
+    si[I_VOLUME_STREAK] = vs.volume_streak
+    si[I_VOLUME_CAND] = vs.volume_candidate
+    sf[F_PRICE_CAND] = vs.price_candidate
     for k, acc in enumerate(state.buckets.accs):
         # Each coarse bucket block is start_ns, volume, count, first_ts_ns, last_ts_ns.
         j = I_ACC0 + k * ACC_WIDTH
@@ -746,6 +809,10 @@ def _unpack(state: InstrumentState, si: list[int], sf: list[float]) -> None:
     bs.post_close_volume = si[I_POST_VOLUME]
     bs.unbarred_ticks = si[I_UNBARRED_TICKS]
     bs.unbarred_volume = si[I_UNBARRED_VOLUME]
+    vs.price_streak = si[I_PRICE_STREAK]
+    vs.volume_streak = si[I_VOLUME_STREAK]
+    vs.volume_candidate = si[I_VOLUME_CAND]
+    vs.price_candidate = sf[F_PRICE_CAND]
     for k, acc in enumerate(state.buckets.accs):
         j = I_ACC0 + k * ACC_WIDTH
         acc.start_ns, acc.volume, acc.count, acc.first_ts_ns, acc.last_ts_ns = si[j : j + 5]
@@ -759,6 +826,7 @@ def _run_kernel(
     idx: npt.NDArray[np.int64],
     first: int,
     res: ApplyResult,
+    band: float,
 ) -> None:
     """The compiled per-tick loop over rows ``first:`` (at least one).
 
@@ -769,6 +837,7 @@ def _run_kernel(
         idx: Their indices in the bundle.
         first: Position of the first new row.
         res: Result to fill.
+        band: Relative price band (0: none).
 
     Raises:
         ValueError: If indices are not strictly increasing or a row belongs to another
@@ -781,6 +850,7 @@ def _run_kernel(
         token,
         idx,
         first,
+        band,
         ticks["token"],
         ticks["error"],
         ticks["last_price"],

@@ -21,6 +21,14 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from aion.tables.sanity import (
+    EVENT_MAX_NS,
+    EVENT_MIN_NS,
+    PRICE_MAX,
+    REANCHOR_TICKS,
+    VOLUME_JUMP_BASE,
+    VOLUME_JUMP_PER_S,
+)
 from aion.tables.timeutil import (
     BUCKET_RESOLUTIONS,
     IST_OFFSET_NS,
@@ -59,7 +67,10 @@ I_POST_TICKS = 18
 I_POST_VOLUME = 19
 I_UNBARRED_TICKS = 20
 I_UNBARRED_VOLUME = 21
-I_ACC0 = 22
+I_PRICE_STREAK = 22
+I_VOLUME_STREAK = 23
+I_VOLUME_CAND = 24
+I_ACC0 = 25
 """First coarse bucket block: ``start_ns, volume, count, first_ts_ns, last_ts_ns``."""
 ACC_WIDTH = 5
 N_COARSE = len(BUCKET_RESOLUTIONS) - 1
@@ -74,7 +85,8 @@ F_OB_HIGH = 4
 F_OB_LOW = 5
 F_OB_CLOSE = 6
 F_OB_PV = 7
-F_ACC0 = 8
+F_PRICE_CAND = 8
+F_ACC0 = 9
 """First coarse bucket's ``last_price``; one float per coarse resolution."""
 N_FLOAT_STATE = F_ACC0 + N_COARSE
 
@@ -90,6 +102,9 @@ REJ_DECODE = 1
 REJ_BAD_PRICE = 2
 REJ_STALE = 3
 REJ_NON_MONOTONIC = 4
+REJ_EVENT_RANGE = 5
+REJ_PRICE_BAND = 6
+REJ_VOLUME_JUMP = 7
 
 TOKEN_MISMATCH = -1
 """``apply_kernel`` status when a row has another token (nothing was changed)."""
@@ -217,10 +232,26 @@ def _close_bar(
 
 
 @njit(cache=True, nogil=True)
+def _out_of_band(price: float, ref: float, band: float) -> bool:  # pragma: no cover - compiled
+    """``sanity.out_of_band``, same operations."""
+    if band <= 0.0 or ref <= 0.0:
+        return False
+    width = 1.0 + band
+    return price > ref * width or price * width < ref
+
+
+@njit(cache=True, nogil=True)
+def _next_streak(streak: int, consistent: bool) -> int:  # pragma: no cover - compiled
+    """``sanity.next_streak``, same operations."""
+    return streak + 1 if streak > 0 and consistent else 1
+
+
+@njit(cache=True, nogil=True)
 def apply_kernel(
     token: int,
     indices: npt.NDArray[np.int64],
     first: int,
+    band: float,
     tokens: npt.NDArray[np.uint32],
     errors: npt.NDArray[np.uint8],
     prices: npt.NDArray[np.float64],
@@ -244,6 +275,7 @@ def apply_kernel(
         token: The instrument token every row must carry.
         indices: Index in bundle of every row (all of them are checked).
         first: Position of the first row to apply (earlier ones were applied before).
+        band: Relative price band (0: none; ``tables.sanity``).
         tokens: ``token`` column.
         errors: ``error`` column.
         prices: ``last_price`` column.
@@ -298,12 +330,17 @@ def apply_kernel(
             nrej += 1
             continue
         p = prices[r]
-        if not (np.isfinite(p) and p > 0.0):
+        if not (np.isfinite(p) and p > 0.0 and p <= PRICE_MAX):
             rej[nrej, 0] = indices[r]
             rej[nrej, 1] = REJ_BAD_PRICE
             nrej += 1
             continue
         t = event_ns[r]
+        if not (t >= EVENT_MIN_NS and t < EVENT_MAX_NS):
+            rej[nrej, 0] = indices[r]
+            rej[nrej, 1] = REJ_EVENT_RANGE
+            nrej += 1
+            continue
         shifted = t + IST_OFFSET_NS
         d = shifted // NS_PER_DAY
         ns_of_day = shifted - d * NS_PER_DAY
@@ -316,13 +353,52 @@ def apply_kernel(
         early = minute < BASELINE_CUTOFF_MINUTE
         post = minute >= SESSION_CLOSE_MINUTE
 
-        # ---- volume.volume_step
-        if d != si[I_DAY]:
-            if d < si[I_DAY]:
+        if d < si[I_DAY]:
+            rej[nrej, 0] = indices[r]
+            rej[nrej, 1] = REJ_STALE
+            nrej += 1
+            continue
+        # ---- sanity.out_of_band + re-anchoring (instrument_state._run_python)
+        if _out_of_band(p, sf[F_LAST_PRICE], band):
+            si[I_PRICE_STREAK] = _next_streak(
+                si[I_PRICE_STREAK], not _out_of_band(p, sf[F_PRICE_CAND], band))
+            sf[F_PRICE_CAND] = p
+            if si[I_PRICE_STREAK] < REANCHOR_TICKS:
                 rej[nrej, 0] = indices[r]
-                rej[nrej, 1] = REJ_STALE
+                rej[nrej, 1] = REJ_PRICE_BAND
                 nrej += 1
                 continue
+
+        # ---- volume.volume_step
+        new_day = d != si[I_DAY]
+        ts_s = t // NS_PER_S
+        observed = si[I_OBSERVED] != 0 and not new_day
+        reanchor = False
+        if hv and (early or observed):
+            if observed:
+                prev = si[I_CUMULATIVE]
+                elapsed = ts_s - si[I_LAST_UPDATE]
+                limit = VOLUME_JUMP_BASE + VOLUME_JUMP_PER_S * max(elapsed, 0)
+            else:
+                prev = np.int64(0)
+                limit = VOLUME_JUMP_BASE
+            code = 0
+            if cv < prev:
+                code = REJ_NON_MONOTONIC
+            elif cv - prev > limit:
+                code = REJ_VOLUME_JUMP
+            if code != 0:
+                cand = si[I_VOLUME_CAND]
+                si[I_VOLUME_STREAK] = _next_streak(
+                    si[I_VOLUME_STREAK], cand <= cv and cv <= cand + VOLUME_JUMP_BASE)
+                si[I_VOLUME_CAND] = cv
+                if si[I_VOLUME_STREAK] < REANCHOR_TICKS:
+                    rej[nrej, 0] = indices[r]
+                    rej[nrej, 1] = code
+                    nrej += 1
+                    continue
+                reanchor = True
+        if new_day:
             si[I_DAY] = d
             si[I_OBSERVED] = 0
             si[I_CUMULATIVE] = 0
@@ -332,20 +408,15 @@ def apply_kernel(
             sf[F_LOW] = 0.0
             si[I_UPDATE_COUNT] = 0
         if hv:
-            if si[I_OBSERVED] != 0:
-                if cv < si[I_CUMULATIVE]:
-                    rej[nrej, 0] = indices[r]
-                    rej[nrej, 1] = REJ_NON_MONOTONIC
-                    nrej += 1
-                    continue
+            if si[I_OBSERVED] != 0 and not reanchor:
                 inc = cv - si[I_CUMULATIVE]
+            elif early and not reanchor:
+                si[I_OBSERVED] = 1
+                inc = cv
             else:
                 si[I_OBSERVED] = 1
-                if early:
-                    inc = cv
-                else:
-                    inc = np.int64(0)
-                    si[I_BASELINE] = cv
+                inc = np.int64(0)
+                si[I_BASELINE] = cv - si[I_INC_TOTAL]
             si[I_CUMULATIVE] = cv
             si[I_INC_TOTAL] += inc
         else:
@@ -357,7 +428,11 @@ def apply_kernel(
         if p < sf[F_LOW] or sf[F_LOW] == 0.0:
             sf[F_LOW] = p
         si[I_UPDATE_COUNT] += 1
-        si[I_LAST_UPDATE] = t // NS_PER_S
+        si[I_LAST_UPDATE] = ts_s
+        si[I_PRICE_STREAK] = 0
+        sf[F_PRICE_CAND] = 0.0
+        si[I_VOLUME_STREAK] = 0
+        si[I_VOLUME_CAND] = 0
         incs[r] = inc
         applied += 1
 

@@ -16,7 +16,10 @@ reference turns it into incremental volume in one place; so do we, in
   incremental volumes.
 * **Non-monotonic**: a cumulative lower than the last accepted one within a day is bad
   data; the whole tick is rejected (``"non_monotonic_volume"``) and leaves the state
-  untouched, so one bad packet cannot inflate the next tick's increment.
+  untouched (but for the re-anchoring streak), so one bad packet cannot inflate the
+  next tick's increment.
+* **Volume jump** and **re-anchoring**: see ``tables.sanity`` (``"volume_jump"``; a
+  streak of consistent volume rejects re-anchors the day's volume as a new baseline).
 * **No volume**: LTP and index packets carry no ``volume_traded``; their increment is 0
   (they still move prices and counts).
 
@@ -36,6 +39,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 
 from aion.tables.records import BucketClosed
+from aion.tables.sanity import (
+    REANCHOR_TICKS,
+    VOLUME_JUMP_BASE,
+    next_streak,
+    volume_jump_limit,
+)
 from aion.tables.timeutil import (
     BUCKET_RESOLUTIONS,
     NS_PER_MS,
@@ -63,6 +72,7 @@ REJECT_NON_MONOTONIC = "non_monotonic_volume"
 # volume_step's return codes for rejects; increments are >= 0.
 STALE = -1
 NON_MONOTONIC = -2
+JUMP = -3
 
 
 @dataclass(slots=True)
@@ -83,6 +93,11 @@ class VolumeState:
         low_price: Lowest accepted price this day (0.0 before any).
         update_count: Accepted ticks this day.
         last_update: Epoch seconds of the last accepted tick's event time.
+        price_streak: Consecutive mutually consistent ``price_out_of_band`` rejects
+            (``tables.sanity``, re-anchoring).
+        price_candidate: Price of the last of them.
+        volume_streak: Consecutive mutually consistent volume rejects.
+        volume_candidate: Cumulative volume of the last of them.
     """
 
     day: int = -1
@@ -96,17 +111,22 @@ class VolumeState:
     low_price: float = 0.0
     update_count: int = 0
     last_update: int = 0
+    price_streak: int = 0
+    price_candidate: float = 0.0
+    volume_streak: int = 0
+    volume_candidate: int = 0
 
     NAME: ClassVar[str] = "volume"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     def encode(self) -> list[Any]:
-        """The state component payload (``state_codec``), version 1.
+        """The state component payload (``state_codec``), version 2.
 
         Returns:
             ``[day, observed, cumulative, baseline_volume, incremental_total,
             last_incremental, last_price, high_price, low_price, update_count,
-            last_update]``.
+            last_update, price_streak, price_candidate, volume_streak,
+            volume_candidate]`` (version 1 is the first eleven).
         """
         return [
             self.day,
@@ -120,6 +140,10 @@ class VolumeState:
             self.low_price,
             self.update_count,
             self.last_update,
+            self.price_streak,
+            self.price_candidate,
+            self.volume_streak,
+            self.volume_candidate,
         ]
 
     @classmethod
@@ -128,16 +152,19 @@ class VolumeState:
 
         Args:
             payload: An :meth:`encode` payload.
-            version: Its version (1, the only one so far).
+            version: Its version: 1 (before the re-anchoring streaks of
+                ``tables.sanity``: they start at 0) or 2.
             config: Unused (the layout does not depend on configuration).
 
         Returns:
             The restored state.
         """
         (day, observed, cumulative, baseline, inc_total, last_inc, last_price, high, low,
-         count, last_update) = payload
+         count, last_update, *streaks) = payload
+        if len(streaks) != (0 if version == 1 else 4):
+            raise ValueError(f"volume payload of version {version} with {len(payload)} fields")
         return cls(day, observed, cumulative, baseline, inc_total, last_inc, last_price, high,
-                   low, count, last_update)
+                   low, count, last_update, *streaks)
 
 
 def volume_step(
@@ -151,10 +178,12 @@ def volume_step(
 ) -> int:
     """Apply one tick to the volume state.
 
-    The price must already be validated (finite, positive).
+    The price must already be validated (finite, positive, in band: ``tables.sanity``).
+    A rejected tick leaves the state untouched but for the volume re-anchoring streak
+    (``tables.sanity``); an accepted one clears both streaks.
 
     Args:
-        vs: The state, updated in place unless the tick is rejected.
+        vs: The state, updated in place.
         day: IST epoch-day of the tick's event time.
         ts_ns: Event time in epoch nanoseconds.
         has_volume: Whether the packet carries ``volume_traded`` (quote/full mode).
@@ -163,12 +192,33 @@ def volume_step(
         early: Whether the event time is before :data:`BASELINE_CUTOFF_MINUTE`.
 
     Returns:
-        The tick's incremental volume (>= 0), or :data:`STALE` /
-        :data:`NON_MONOTONIC` if the tick is rejected (state untouched).
+        The tick's incremental volume (>= 0), or :data:`STALE`, :data:`NON_MONOTONIC`
+        or :data:`JUMP` if the tick is rejected.
     """
-    if day != vs.day:
-        if day < vs.day:
-            return STALE
+    new_day = day != vs.day
+    if new_day and day < vs.day:
+        return STALE
+    ts_s = ts_ns // NS_PER_S
+    reanchor = False
+    if has_volume and (early or (vs.observed and not new_day)):
+        # The rise to check: from the last cumulative, or from 0 for a day's first
+        # volume before 09:16 (a mid-day first volume is a baseline: not checked).
+        if vs.observed and not new_day:
+            prev = vs.cumulative
+            limit = volume_jump_limit(ts_s - vs.last_update)
+        else:
+            prev = 0
+            limit = VOLUME_JUMP_BASE
+        code = NON_MONOTONIC if cumulative < prev else JUMP if cumulative - prev > limit else 0
+        if code:
+            cand = vs.volume_candidate
+            vs.volume_streak = next_streak(
+                vs.volume_streak, cand <= cumulative <= cand + VOLUME_JUMP_BASE)
+            vs.volume_candidate = cumulative
+            if vs.volume_streak < REANCHOR_TICKS:
+                return code
+            reanchor = True
+    if new_day:
         vs.day = day
         vs.observed = False
         vs.cumulative = 0
@@ -178,17 +228,16 @@ def volume_step(
         vs.low_price = 0.0
         vs.update_count = 0
     if has_volume:
-        if vs.observed:
-            if cumulative < vs.cumulative:
-                return NON_MONOTONIC
+        if vs.observed and not reanchor:
             inc = cumulative - vs.cumulative
-        else:
+        elif early and not reanchor:
             vs.observed = True
-            if early:
-                inc = cumulative
-            else:
-                inc = 0
-                vs.baseline_volume = cumulative
+            inc = cumulative
+        else:
+            # Joined mid-day, or re-anchored: what came before is history we did not see.
+            vs.observed = True
+            inc = 0
+            vs.baseline_volume = cumulative - vs.incremental_total
         vs.cumulative = cumulative
         vs.incremental_total += inc
     else:
@@ -200,7 +249,11 @@ def volume_step(
     if price < vs.low_price or vs.low_price == 0.0:
         vs.low_price = price
     vs.update_count += 1
-    vs.last_update = ts_ns // NS_PER_S
+    vs.last_update = ts_s
+    vs.price_streak = 0
+    vs.price_candidate = 0.0
+    vs.volume_streak = 0
+    vs.volume_candidate = 0
     return inc
 
 

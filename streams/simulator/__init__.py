@@ -8,6 +8,7 @@ the ground truth of the injected events.
 from aion.streams.simulator.events import EventType, InjectedEvent, load_events_json
 from aion.streams.simulator.generate import (
     GENERATOR_VERSION,
+    SimulationError,
     SimulationResult,
     sidecar_paths,
     simulate,
@@ -19,6 +20,7 @@ __all__ = [
     "GENERATOR_VERSION",
     "EventType",
     "InjectedEvent",
+    "SimulationError",
     "SimulationResult",
     "Universe",
     "build_universe",

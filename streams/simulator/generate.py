@@ -36,7 +36,7 @@ import numpy as np
 
 from aion.streams.codec import IST
 from aion.streams.instruments import InstrumentMaster
-from aion.streams.session_file import SessionMeta, SessionWriter
+from aion.streams.session_file import SessionMeta, SessionWriter, temp_path
 from aion.streams.simulator.events import InjectedEvent, events_json_text, plan_events
 from aion.streams.simulator.option_liquidity import (
     ATM_PACKETS_PER_S,
@@ -90,6 +90,10 @@ _P33 = np.int64(1) << 33
 _FUTURE_SNAPSHOT_PROB = 0.985  # a future's packet per second (a second now and then has none)
 _FUTURE_P_TRADE = 0.6  # share of futures snapshots that carry volume (real: 29-44 per minute)
 _SIZE_U_POWER = 1.3  # stocks: count x size follows profile**1.3, as v1's volume did
+
+
+class SimulationError(ValueError):
+    """Arguments the simulator refuses (seed, window, output path); the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,14 +389,20 @@ def simulate(
         What was written.
 
     Raises:
-        ValueError: On a negative seed or a window outside 09:15-15:30.
+        SimulationError: On a negative seed, a window outside 09:15-15:30 or ending
+            before it starts, or an output path that cannot be written (missing
+            directory, a directory in the way). Nothing is left behind on any failure.
     """
     if seed < 0:
-        raise ValueError("seed must be non-negative")
+        raise SimulationError(f"seed must be non-negative, got {seed}")
     start_s, end_s = _seconds_after_open(start), _seconds_after_open(end)
     if not 0 <= start_s < end_s <= SESSION_SECONDS:
-        raise ValueError(f"window {start}-{end} must lie within 09:15-15:30 and be non-empty")
+        raise SimulationError(f"window {start:%H:%M:%S}-{end:%H:%M:%S} must lie within "
+                              f"09:15-15:30 and end after it starts")
     out_path = Path(out_path)
+    _check_output(out_path)
+    instruments_path, events_path = sidecar_paths(out_path)
+    _check_output(instruments_path, events_path)
     universe = build_universe(trading_date)
     master = universe.master()
     plans = plan_events(universe, _rng(seed, trading_date, 1), start_s, end_s)
@@ -427,7 +437,6 @@ def simulate(
         last_recv_rel=np.full(n, -(_NS * 10), dtype=np.int64),
     )
 
-    instruments_path, events_path = sidecar_paths(out_path)
     meta = SessionMeta(
         trading_date=trading_date,
         source=SOURCE,
@@ -439,51 +448,68 @@ def simulate(
             "aion.window_end": end.isoformat(),
         },
     )
-    # Sidecars are written via temporary names too, so an interrupted run never leaves
-    # a half-written sidecar next to a complete session (or the reverse).
-    _write_atomic_text(instruments_path, master.to_csv_text())
-    _write_atomic_text(events_path, events_json_text(trading_date, events))
-
-    carry: _Emitted | None = None
-    written = 0
-    with SessionWriter(out_path, meta) as writer:
-        # Blocks wholly before the window only advance the state; they still have to be
-        # simulated from the open because state depends on every trade of the day.
-        for s0 in range(0, end_s, _BLOCK_SECONDS):
-            s1 = min(s0 + _BLOCK_SECONDS, end_s)
-            rng = _rng(seed, trading_date, 100, s0)
-            emit = s1 > start_s
-            block = _simulate_block(
-                universe,
-                paths,
-                p,
-                state,
-                counts,
-                qty_mult,
-                oi_path,
-                s0,
-                s1,
-                start_s,
-                end_s,
-                day_epoch,
-                vix_pos,
-                rng,
-                emit=emit,
-            )
-            if block is None and carry is None:
-                continue
-            merged = _Emitted.concat(carry, block)
-            last = s1 >= end_s
-            cut_ns = (day_epoch + s1) * _NS
-            order = np.argsort(merged.recv_ns, kind="stable")
-            merged = merged.take(order)
-            k = len(merged.recv_ns) if last else int(np.searchsorted(merged.recv_ns, cut_ns))
-            out, carry = merged.split(k)
-            if len(out.recv_ns):
-                writer.write(out.recv_ns, out.tokens, to_binary_array(out.padded, out.lengths))
-                written += len(out.recv_ns)
-                if progress is not None:
-                    progress(written, total)
+    # All three files go to temporary names and are renamed only once the session is
+    # complete, so a failed or interrupted run leaves neither a half-written file nor a
+    # sidecar without its session (or the reverse).
+    sidecars = {instruments_path: master.to_csv_text(),
+                events_path: events_json_text(trading_date, events)}
+    temps = {path: temp_path(path) for path in sidecars}
+    try:
+        for path, text in sidecars.items():
+            temps[path].write_text(text, encoding="utf-8")
+        written = 0
+        carry: _Emitted | None = None
+        with SessionWriter(out_path, meta) as writer:
+            # Blocks wholly before the window only advance the state; they still have to
+            # be simulated from the open because state depends on every trade of the day.
+            for s0 in range(0, end_s, _BLOCK_SECONDS):
+                s1 = min(s0 + _BLOCK_SECONDS, end_s)
+                rng = _rng(seed, trading_date, 100, s0)
+                emit = s1 > start_s
+                block = _simulate_block(
+                    universe,
+                    paths,
+                    p,
+                    state,
+                    counts,
+                    qty_mult,
+                    oi_path,
+                    s0,
+                    s1,
+                    start_s,
+                    end_s,
+                    day_epoch,
+                    vix_pos,
+                    rng,
+                    emit=emit,
+                )
+                if block is None and carry is None:
+                    continue
+                merged = _Emitted.concat(carry, block)
+                last = s1 >= end_s
+                cut_ns = (day_epoch + s1) * _NS
+                order = np.argsort(merged.recv_ns, kind="stable")
+                merged = merged.take(order)
+                k = (len(merged.recv_ns) if last
+                     else int(np.searchsorted(merged.recv_ns, cut_ns)))
+                out, carry = merged.split(k)
+                if len(out.recv_ns):
+                    writer.write(out.recv_ns, out.tokens,
+                                 to_binary_array(out.padded, out.lengths))
+                    written += len(out.recv_ns)
+                    if progress is not None:
+                        progress(written, total)
+        try:
+            for path, tmp in temps.items():
+                os.replace(tmp, path)
+        except OSError:
+            out_path.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise SimulationError(f"cannot write {out_path}: {exc.strerror or exc}") from exc
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
     log.info("simulated %d packets into %s", written, out_path)
     return SimulationResult(
         path=out_path,
@@ -495,11 +521,14 @@ def simulate(
     )
 
 
-def _write_atomic_text(path: Path, text: str) -> None:
-    """Write a sidecar under a temporary name and rename it into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def _check_output(*paths: Path) -> None:
+    """Refuse, before any work, outputs that cannot be written."""
+    parent = paths[0].parent
+    if not parent.is_dir():
+        raise SimulationError(f"output directory {parent} does not exist")
+    for path in paths:
+        if path.is_dir() or path.name in ("", ".", ".."):
+            raise SimulationError(f"output {path} is a directory; give a file name")
 
 
 def _oi_paths(p: _Params, paths: LatentPaths, end_s: int, rng: np.random.Generator) -> np.ndarray:

@@ -54,16 +54,22 @@ class ChainSnapshot(Record, frozen=True, tag="chain/1"):
         underlying: Underlying symbol (``NSE:NIFTY 50``).
         clock_ns: Chain time of the snapshot.
         final: Whether this is the end-of-stream snapshot.
-        spot: The underlying's last price (None before it was seen).
+        spot: The underlying's own (index or stock) last price; None while no spot tick
+            was seen (then the chain may be priced off a future, see below).
         options_seen: Options the chain holds.
         pcr_oi: Put-call ratio of open interest over every expiry (None: no call OI).
         expiry: The nearest expiry (ATM, straddle, IV and skew use it).
-        atm_strike: Strike nearest the spot.
+        atm_strike: Strike nearest the underlying price.
         atm_straddle_premium: ATM call + put premium.
         straddle_volume: Strike -> combined CE + PE day volume (nearest expiry).
         atm_iv: Mean IV of the ATM call and put.
         skew: Put IV minus call IV ``skew_steps`` strikes away from ATM.
         options: Every option, by expiry, strike and type.
+        underlying_source: What prices the chain (ATM and Greeks): ``"spot"``, or
+            ``"future"`` (no spot ticks: the nearest-expiry future, as Black-76's
+            forward) or ``"none"`` (neither seen yet).
+        underlying_symbol: Symbol of that spot or future (None with ``"none"``).
+        underlying_price: Its last price (None with ``"none"``).
     """
 
     keyed_by = "underlying"
@@ -81,3 +87,8 @@ class ChainSnapshot(Record, frozen=True, tag="chain/1"):
     atm_iv: float | None
     skew: float | None
     options: tuple[OptionRow, ...] = ()
+    # Added with defaults (same tag, chain/1): payloads written before them were priced
+    # off the spot.
+    underlying_source: str = "spot"
+    underlying_symbol: str | None = None
+    underlying_price: float | None = None

@@ -112,3 +112,80 @@ def test_an_unknown_token_costs_exactly_its_packet(session: Path,
         ("unknown_token", len(packets) - 1, 999_999 << 8 | 1)]
     assert base64.b64decode(dead[0].packet_b64) == stranger
     assert result.outcome is not None and result.outcome.applied == len(bundle.packets)
+
+
+def _poison(monkeypatch: pytest.MonkeyPatch, at_call: int) -> None:
+    """Make the analytics raise on their ``at_call``-th call (earlier states mutated)."""
+    from aion.tables import engine
+
+    real = engine.an_mod.update
+    calls = []
+
+    def update(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == at_call:
+            raise RuntimeError("poison\nbundle")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine.an_mod, "update", update)
+
+
+@pytest.mark.parametrize("kind", ["dict", "table"])
+def test_a_failing_bundle_is_rolled_back_dead_lettered_and_the_next_applied(
+        session: Path, master: InstrumentMaster, monkeypatch: pytest.MonkeyPatch,
+        kind: str) -> None:
+    from aion.agents.table_store import TableStore
+
+    ctx = build_context(master, {}, PARTITIONS, AnalyticsConfig())
+    known = {i.instrument_token for i in master}.__contains__
+    table: dict[bytes, bytes] = {}
+    store = DictStore({}, PARTITIONS, ctx.config) if kind == "dict" else TableStore(
+        table, PARTITIONS, ctx.config)
+    proc = BundleProcessor(store, lambda: ctx, known, PARTITIONS)
+    control_store = DictStore({}, PARTITIONS)
+    control = BundleProcessor(control_store, lambda: ctx, known, PARTITIONS)
+    bundles = [b for b in iter_bundles(session, PARTITIONS, 300) if b.partition == 0]
+    assert len(bundles) >= 4
+
+    def state_bytes() -> dict[int, bytes]:
+        if kind == "dict":
+            return {t: s.to_bytes() for t, s in store.states.items()}
+        return {int(k): v for k, v in table.items() if not k.startswith(b"p:")}
+
+    for off, b in enumerate(bundles[:2]):
+        store.put(proc.process(0, off, b.encode()).touched)
+        control_store.put(control.process(0, off, b.encode()).touched)
+    before = state_bytes()
+    poison = bundles[2].encode()
+    with monkeypatch.context() as m:
+        _poison(m, at_call=3)
+        result = proc.process(0, 2, poison)
+    assert result.error is not None
+    assert result.error.startswith("RuntimeError: poison bundle at agents/test_processor.py:")
+    assert result.outcome is None and result.touched == {} and result.chain == []
+    assert result.records == [DeadLetter(
+        reason=f"engine_error:{result.error}", partition=0, offset=2,
+        packet_b64=base64.b64encode(poison).decode())]
+    store.put(result.touched)
+    assert state_bytes() == before  # two instruments had been updated: rolled back
+    # The worker moves on: the next bundles apply as if the poison one had been dropped.
+    for off, b in enumerate(bundles[3:], start=3):
+        res = proc.process(0, off, b.encode())
+        assert res.error is None and res.outcome is not None and res.outcome.applied > 0
+        store.put(res.touched)
+        control_store.put(control.process(0, off, b.encode()).touched)
+    assert state_bytes() == {t: s.to_bytes() for t, s in control_store.states.items()}
+
+
+def test_without_a_journal_a_failing_bundle_raises_engine_error(
+        session: Path, master: InstrumentMaster, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aion.agents.processor import EngineError
+
+    ctx = build_context(master, {}, PARTITIONS, AnalyticsConfig())
+    known = {i.instrument_token for i in master}.__contains__
+    proc = BundleProcessor(DictStore({}, PARTITIONS, journal=False), lambda: ctx, known,
+                           PARTITIONS)
+    bundle = next(iter_bundles(session, PARTITIONS, 300))
+    _poison(monkeypatch, at_call=2)
+    with pytest.raises(EngineError, match=r"bundle 0/0: RuntimeError: poison bundle at "):
+        proc.process(0, 0, bundle.encode())

@@ -408,3 +408,267 @@ def test_backtest_no_keep_starts_nothing(session: Path, no_broker: Path,
                              capsys)
     assert code == 0, err
     assert "not kept" in out and infra.infra_status(Settings.load()) is None
+
+
+# --- issue 11: every error is one line, nothing half-written ------------------------------
+
+
+def assert_only_error_line(code: int, err: str, *, mentions: str, status: int = 2) -> None:
+    """Exit ``status``, stderr is exactly one ``error:`` line naming the problem."""
+    assert code == status, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), lines[0]
+    assert mentions.lower() in lines[0].lower(), lines[0]
+
+
+def listing(directory: Path) -> set[str]:
+    """Every name in ``directory``, hidden temporary files included."""
+    return {p.name for p in directory.iterdir()}
+
+
+SIM = ["simulate", "--date", "2025-11-18", "--seed", "1"]
+
+
+@pytest.mark.parametrize(("start", "end"), [("10:00", "09:30"), ("10:00", "10:00"),
+                                            ("02:00", "03:00"), ("15:00", "16:00")])
+def test_simulate_bad_window(start: str, end: str, tmp_path: Path,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli([*SIM, "--start", start, "--end", end, "-o",
+                            str(tmp_path / "w.parquet")], capsys)
+    assert_only_error_line(code, err, mentions=f"window {start}:00-{end}:00 must lie within")
+    assert listing(tmp_path) == set()
+
+
+def test_simulate_into_a_missing_directory(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli([*SIM, "--end", "09:16", "-o", str(tmp_path / "no" / "x.parquet")],
+                           capsys)
+    assert_only_error_line(code, err, mentions=f"output directory {tmp_path / 'no'} does not")
+    assert listing(tmp_path) == set()
+
+
+@pytest.mark.parametrize("in_the_way", ["x.parquet", "x.events.json", "x.instruments.csv"])
+def test_simulate_onto_a_directory(in_the_way: str, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / in_the_way).mkdir()
+    code, _, err = run_cli([*SIM, "--end", "09:16", "-o", str(tmp_path / "x.parquet")],
+                           capsys)
+    assert_only_error_line(code, err, mentions=f"{in_the_way} is a directory")
+    assert listing(tmp_path) == {in_the_way}
+    assert not any((tmp_path / in_the_way).iterdir())
+
+
+@pytest.mark.parametrize("fail", [OSError(28, "No space left on device"), KeyboardInterrupt()],
+                         ids=["disk-full", "ctrl-c"])
+def test_simulate_failing_mid_write_leaves_no_file(
+        fail: BaseException, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from aion.streams.session_file import SessionWriter
+
+    real_write = SessionWriter.write
+    calls: list[int] = []
+
+    def write_then_fail(self: SessionWriter, *args: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:  # the first block is on disk (a row group), then the failure
+            raise fail
+        real_write(self, *args)
+
+    monkeypatch.setattr(SessionWriter, "write", write_then_fail)
+    code, _, err = run_cli([*SIM, "--end", "09:30", "-o", str(tmp_path / "x.parquet")], capsys)
+    assert len(calls) == 2
+    if isinstance(fail, KeyboardInterrupt):
+        assert (code, err.strip()) == (130, "interrupted")
+    else:
+        assert_only_error_line(code, err, mentions="cannot write")
+        assert "No space left on device" in err
+    assert listing(tmp_path) == set()
+
+
+@pytest.mark.parametrize(("day", "why"), [("2025-11-22", "Saturday"),
+                                          ("2025-10-22", "Diwali Balipratipada")])
+def test_simulate_refuses_a_non_trading_day_unless_asked(
+        day: str, why: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["simulate", "--date", day, "--end", "09:16", "-o", str(tmp_path / "x.parquet")]
+    code, _, err = run_cli(argv, capsys)
+    assert_only_error_line(code, err, mentions=f"{day} is not an NSE trading day ({why}); "
+                           "pass --allow-non-trading-day")
+    assert listing(tmp_path) == set()
+    code, _, err = run_cli([*argv, "--allow-non-trading-day"], capsys)
+    assert code == 0, err
+    assert listing(tmp_path) == {"x.parquet", "x.instruments.csv", "x.events.json"}
+
+
+@pytest.mark.parametrize("day", ["2014-12-31", "2027-01-04", "2030-11-18"])
+def test_simulate_refuses_a_date_outside_the_calendar(
+        day: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["simulate", "--date", day, "--allow-non-trading-day",
+                            "-o", str(tmp_path / "x.parquet")], capsys)
+    assert_only_error_line(code, err, mentions=f"{day} is outside the NSE calendar (2015-2026")
+    assert listing(tmp_path) == set()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["simulate", "--date", "2025-11-18", "--seed", "-1", "-o", "x.parquet"],
+     "argument --seed: must be at least 0, got -1"),
+    (["backtest", "--partitions", "0"], "argument --partitions: must be at least 1, got 0"),
+    (["backtest", "--workers", "0"], "argument --workers: must be at least 1, got 0"),
+    (["backtest", "--bundle", "-5"], "argument --bundle: must be at least 1, got -5"),
+    (["worker", "--partitions", "two"], "argument --partitions: not an integer: 'two'"),
+])
+def test_bad_numbers_are_usage_errors(argv: list[str], message: str,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(argv, capsys)
+    assert_one_error_line(code, err, mentions=message)
+
+
+@pytest.fixture()
+def corrupt_session(tmp_path: Path, session: Path) -> Path:
+    """The session with 2,000 bytes in the middle of its packet column flipped."""
+    import pyarrow.parquet as pq
+
+    column = pq.ParquetFile(session).metadata.row_group(0).column(2)
+    data = bytearray(session.read_bytes())
+    middle = column.data_page_offset + column.total_compressed_size // 2
+    data[middle:middle + 2000] = bytes(b ^ 0x5A for b in data[middle:middle + 2000])
+    out = tmp_path / "corrupt.parquet"
+    out.write_bytes(bytes(data))
+    (tmp_path / "corrupt.instruments.csv").write_bytes(
+        session.with_suffix(".instruments.csv").read_bytes())
+    return out
+
+
+def test_backtest_of_a_parquet_file_corrupted_mid_file(
+        corrupt_session: Path, no_broker: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert count_rows(corrupt_session) == count_rows(corrupt_session)  # the footer is intact
+    code, out, err = run_cli(["backtest", "--driver", "direct", "--no-keep",
+                              str(corrupt_session)], capsys)
+    assert_only_error_line(code, err, mentions=f"{corrupt_session}: corrupt data after row")
+    assert "ZSTD decompression failed" in err
+    assert out == ""
+
+
+@pytest.fixture()
+def binary_csv(tmp_path: Path, session: Path) -> Path:
+    """A session whose instruments CSV is binary garbage."""
+    (tmp_path / "bin.parquet").write_bytes(session.read_bytes())
+    csv = tmp_path / "bin.instruments.csv"
+    csv.write_bytes(bytes(range(256)) * 8)
+    return csv
+
+
+@pytest.mark.parametrize("command", ["lookup", "backtest"])
+def test_binary_instruments_csv(command: str, binary_csv: Path, no_broker: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    argv = (["instruments", "lookup", str(binary_csv), "1"] if command == "lookup" else
+            ["backtest", "--driver", "direct", "--no-keep",
+             str(binary_csv.with_name("bin.parquet"))])
+    code, _, err = run_cli(argv, capsys)
+    # Byte 128 is the first that is not UTF-8 (0x80, a continuation byte at a start).
+    assert_only_error_line(code, err, mentions=f"{binary_csv}: not_utf8_text (byte 128")
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("AION_PARTITIONS", "0", "setting partitions (AION_PARTITIONS) must be a positive "
+                             "integer, got 0"),
+    ("AION_PARTITIONS", "-3", "(AION_PARTITIONS) must be a positive integer, got -3"),
+    ("AION_PARTITIONS", "abc", "(AION_PARTITIONS) must be a positive integer, got 'abc'"),
+    ("AION_PARTITIONS", "2.5", "(AION_PARTITIONS) must be a positive integer, got 2.5"),
+    ("AION_PARTITIONS", "[1", "AION_PARTITIONS='[1' is not a YAML scalar"),
+    ("AION_PRODUCER__REPLAY_BUNDLE_PACKETS", "0",
+     "(AION_PRODUCER__REPLAY_BUNDLE_PACKETS) must be a positive integer, got 0"),
+    ("AION_MIRROR__TTL", "bogus", "mirror.ttl must be 'layout' or 'none', got 'bogus'"),
+    ("AION_CHAIN__RISK_FREE_RATE", "abc", "bad engine setting"),
+])
+def test_bad_environment_values(name: str, value: str, message: str, session: Path,
+                                no_broker: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv(name, value)
+    code, out, err = run_cli(["backtest", "--driver", "direct", "--no-keep", str(session)],
+                             capsys)
+    assert_only_error_line(code, err, mentions=message)
+    assert out == ""
+
+
+def test_unexpected_error_is_one_line_with_a_hint(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import aion.streams.simulator
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(aion.streams.simulator, "simulate", broken)
+    argv = [*SIM, "-o", str(tmp_path / "x.parquet")]
+    code, _, err = run_cli(argv, capsys)
+    assert_only_error_line(code, err, status=1, mentions="unexpected RuntimeError at ")
+    assert "boom second line (rerun with --debug or AION_DEBUG=1" in err
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["--debug", *argv])
+    monkeypatch.setenv("AION_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        main(argv)
+
+
+def test_subprocess_errors_have_no_traceback(tmp_path: Path, corrupt_session: Path) -> None:
+    env = cli_env(tmp_path / "cache", AION_PARTITIONS="0")
+    done = run_subprocess(["backtest", "--driver", "direct", "--no-keep",
+                           str(corrupt_session)], env)
+    assert_only_error_line(done.returncode, done.stderr, mentions="AION_PARTITIONS")
+    del env["AION_PARTITIONS"]
+    done = run_subprocess(["backtest", "--driver", "direct", "--no-keep",
+                           str(corrupt_session)], env)
+    assert_only_error_line(done.returncode, done.stderr, mentions="corrupt data after row")
+    done = run_subprocess([*SIM, "--start", "02:00", "--end", "03:00",
+                           "-o", str(tmp_path / "x.parquet")], env)
+    assert_only_error_line(done.returncode, done.stderr, mentions="window 02:00:00-03:00:00")
+    assert done.stdout == ""
+
+
+def test_backtest_outside_the_calendar_warns_and_says_why_there_are_no_greeks(
+        tmp_path: Path, no_broker: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import aion.cli
+
+    monkeypatch.setattr(aion.cli.console, "width", 400)  # one table row per line
+    path = tmp_path / "2027.parquet"
+    simulate(date(2027, 1, 5), 3, path, start=time(9, 15), end=time(9, 17))
+    master = InstrumentMaster.from_csv(path.with_suffix(".instruments.csv"))
+    nifty_options = sum(1 for i in master if i.name == "NIFTY" and
+                        i.instrument_type in ("CE", "PE"))
+    assert nifty_options == 42  # ATM +-10 strikes, a call and a put each
+    code, out, err = run_cli(["backtest", "--driver", "direct", "--no-keep", str(path)],
+                             capsys)
+    assert code == 0, err
+    assert err.splitlines()[0] == (
+        "warning: 2027-01-05 is outside the NSE calendar (2015-2026, config/nse_calendar.yaml):"
+        " options get no time to expiry, so no IV or Greeks (reason calendar_range)")
+    row = next(line for line in out.splitlines() if "option chains" in line)
+    assert ("NSE:NIFTY 50 0 (without: calendar_range: date outside the NSE calendar 42), "
+            "NSE:NIFTY BANK 0 (without: calendar_range: date outside the NSE calendar 42)"
+            in row), row
+
+
+def test_baselines_output_onto_a_directory(tmp_path: Path, no_broker: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    daily = tmp_path / "daily.csv"
+    daily.write_text("date,symbol,open,high,low,close,volume\n2025-01-01,X,1,1,1,1,100\n")
+    (tmp_path / "out").mkdir()
+    code, _, err = run_cli(["baselines", "build", str(daily), "--json-only",
+                            "-o", str(tmp_path / "out")], capsys)
+    assert_only_error_line(code, err, mentions=f"output {tmp_path / 'out'} is a directory")
+    assert listing(tmp_path) == {"daily.csv", "out"}
+    assert listing(tmp_path / "out") == set()
+
+
+def test_replay_outside_the_calendar_warns_first(tmp_path: Path, no_broker: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "2014.parquet"
+    simulate(date(2014, 12, 31), 3, path, start=time(9, 15), end=time(9, 16))
+    code, _, err = run_cli(["replay", str(path)], capsys)
+    assert code == 2
+    warning, error = err.strip().splitlines()
+    assert warning.startswith("warning: 2014-12-31 is outside the NSE calendar (2015-2026")
+    assert error.startswith("error: no broker")

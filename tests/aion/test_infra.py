@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from aion import infra
+from aion import infra, processes
 from aion.config import Settings
 
 
@@ -16,7 +16,7 @@ def test_embedded_kafka_and_redis_answer_then_stop(tmp_path: Path) -> None:
         assert infra.kafka_ready(running.bootstrap)
         assert infra.redis_ready(running.redis_url)
         pids = (running.kafka.pid, running.redis.pid)
-    assert not any(infra._alive(pid) for pid in pids)
+    assert not any(processes.alive(pid) for pid in pids)
 
 
 def test_configured_services_are_used_not_started(tmp_path: Path) -> None:

@@ -41,3 +41,16 @@ def test_bad_yaml_is_a_config_error(tmp_path: Path) -> None:
     f.write_text("partitions: [\n")
     with pytest.raises(ConfigError):
         Settings.load(path=f, env={})
+
+
+def test_missing_settings_file_is_a_config_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(ConfigError, match=f"cannot read settings file {missing}"):
+        Settings.load(env={"AION_CONFIG": str(missing)})
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "2.5", "true"])
+def test_partitions_must_be_a_positive_integer(value: str) -> None:
+    s = Settings.load(env={"AION_PARTITIONS": value})
+    with pytest.raises(ConfigError, match=r"partitions \(AION_PARTITIONS\) must be a positive"):
+        _ = s.partitions

@@ -36,7 +36,7 @@ ns = st.integers(0, 2**62)
 def volume_states() -> st.SearchStrategy[VolumeState]:
     """Any ``VolumeState``."""
     return st.builds(VolumeState, ints, st.booleans(), counts, counts, counts, counts, floats,
-                     floats, floats, counts, counts)
+                     floats, floats, counts, counts, counts, floats, counts, counts)
 
 
 def open_bars() -> st.SearchStrategy[OpenBar]:

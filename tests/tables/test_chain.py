@@ -2,9 +2,12 @@
 
 import math
 import random
+from dataclasses import replace
 from datetime import date
 
 import pytest
+from vollib.black import black
+from vollib.black.greeks import analytical as b76
 from vollib.black_scholes import black_scholes
 
 from aion.config import Settings
@@ -12,6 +15,7 @@ from aion.config.nse_calendar import NseCalendar
 from aion.tables.chain import (
     CLOCK_END,
     KIND_CE,
+    KIND_FUT,
     KIND_PE,
     KIND_SPOT,
     ChainInput,
@@ -37,28 +41,40 @@ def quote(token, kind, strike, t, price, oi=0, volume=0):
                  volume)
 
 
-def streams(seed):
-    """Two source partitions: spot in partition 0, options in partition 1."""
+def option_quotes(rng, t, price_of):
+    """About half the chain quoted at ``t + 2``, ``price_of(flag, strike, years)`` each."""
+    years = CAL.time_to_expiry(t + 2, date.fromisoformat(EXPIRY)).years
+    qs = []
+    for i, strike in enumerate(STRIKES):
+        for kind, tok in ((KIND_CE, 100 + i), (KIND_PE, 200 + i)):
+            if rng.random() < 0.5:
+                price = round(price_of("c" if kind == KIND_CE else "p", strike, years), 2)
+                qs.append(quote(tok, kind, strike, t + 2, max(price, 0.05),
+                                oi=rng.randint(1000, 9000), volume=rng.randint(0, 10**6)))
+    return tuple(qs)
+
+
+def two_partitions(seed, n, level, members_of, price_of):
+    """Partition 0 carries ``members_of(t, level)`` (a random walk), partition 1 about
+    half the options, priced ``price_of(flag, level, strike, years)`` at 14 % vol."""
     rng = random.Random(seed)
     p0, p1 = [], []
-    spot = 25930.0
-    for k in range(40):
+    for k in range(n):
         t = T0 + k * 7 * NS_PER_S
-        spot += rng.uniform(-8, 8)
-        p0.append(ChainInput(U, 0, k, t + 1000, (0, 1), (quote(1, KIND_SPOT, 0, t, spot),)))
-        qs = []
-        for i, strike in enumerate(STRIKES):
-            for kind, tok in ((KIND_CE, 100 + i), (KIND_PE, 200 + i)):
-                if rng.random() < 0.5:
-                    flag = "c" if kind == KIND_CE else "p"
-                    years = CAL.time_to_expiry(t + 2, date.fromisoformat(EXPIRY)).years
-                    price = round(black_scholes(flag, spot, strike, years, 0.065, 0.14), 2)
-                    qs.append(quote(tok, kind, strike, t + 2, max(price, 0.05),
-                                    oi=rng.randint(1000, 9000), volume=rng.randint(0, 10**6)))
-        p1.append(ChainInput(U, 1, k, t + 2000, (0, 1), tuple(qs)))
-    p0.append(ChainInput(U, 0, 40, CLOCK_END, (0, 1)))
-    p1.append(ChainInput(U, 1, 40, CLOCK_END, (0, 1)))
+        level += rng.uniform(-8, 8)
+        p0.append(ChainInput(U, 0, k, t + 1000, (0, 1), members_of(t, level)))
+        qs = option_quotes(rng, t, lambda flag, strike, years, x=level: price_of(
+            flag, x, strike, years, 0.065, 0.14))
+        p1.append(ChainInput(U, 1, k, t + 2000, (0, 1), qs))
+    p0.append(ChainInput(U, 0, n, CLOCK_END, (0, 1)))
+    p1.append(ChainInput(U, 1, n, CLOCK_END, (0, 1)))
     return p0, p1
+
+
+def streams(seed):
+    """Two source partitions: spot in partition 0, options in partition 1."""
+    return two_partitions(seed, 40, 25930.0,
+                          lambda t, spot: (quote(1, KIND_SPOT, 0, t, spot),), black_scholes)
 
 
 def interleave(p0, p1, rng):
@@ -183,3 +199,75 @@ def test_deep_itm_option_without_time_value_shows_the_reason():
     # A full tick of time value is a volatility.
     opts, _ = one_minute_chain(intrinsic + 0.05, 3.0)
     assert opts[KIND_CE].reason == "" and 0 < opts[KIND_CE].delta <= 1
+
+
+# ------------------------------------------------------------------ underlying from futures
+
+FUT_NEAR = Quote(2, "NFO:NIFTY25NOVFUT", KIND_FUT, 0.0, "2025-11-25", T0, 0.0, 0, 0)
+FUT_FAR = Quote(3, "NFO:NIFTY25DECFUT", KIND_FUT, 0.0, "2025-12-30", T0, 0.0, 0, 0)
+
+
+def futures_stream(seed, *, with_spot=False):
+    """Partition 0: the near and far futures (and the spot if asked); partition 1: options
+    priced with Black-76 on the near future."""
+    def members(t, fut):
+        near = [replace(FUT_NEAR, event_ns=t, price=fut),
+                replace(FUT_FAR, event_ns=t, price=round(fut + 150.0, 2))]
+        return tuple(near + ([quote(1, KIND_SPOT, 0, t, round(fut - 120.0, 2))]
+                             if with_spot else []))
+
+    return two_partitions(seed, 30, 25990.0, members, black)
+
+
+def test_without_spot_ticks_the_nearest_future_prices_the_chain():
+    p0, p1 = futures_stream(5)
+    st, snaps = run(interleave(p0, p1, random.Random(1)))
+    final = snaps[-1]
+    fut = st.quotes[FUT_NEAR.token]
+    assert (final.underlying_source, final.underlying_symbol) == ("future", FUT_NEAR.symbol)
+    assert final.spot is None
+    assert final.underlying_price == fut.price
+    assert final.atm_strike == min(STRIKES, key=lambda k: (abs(k - fut.price), k))
+    assert final.atm_iv == pytest.approx(0.14, abs=0.01)
+    checked = 0
+    for o in final.options:
+        if o.iv is None:
+            continue
+        flag = "c" if o.type == KIND_CE else "p"
+        t = CAL.time_to_expiry(max(o.event_ns, fut.event_ns), date.fromisoformat(o.expiry))
+        args = (flag, fut.price, o.strike, t.years, PARAMS.risk_free_rate, o.iv)
+        assert o.price == pytest.approx(black(*args), abs=1e-6)
+        assert o.delta == pytest.approx(b76.delta(*args), rel=1e-9, abs=1e-12)
+        assert o.gamma == pytest.approx(b76.gamma(*args), rel=1e-9)
+        assert o.vega == pytest.approx(b76.vega(*args), rel=1e-9)
+        # vollib's theta is per calendar day (/365); ours per trading day (/252).
+        assert o.theta * 252 == pytest.approx(b76.theta(*args) * 365, rel=1e-9)
+        assert o.rho == pytest.approx(b76.rho(*args), rel=1e-6)
+        checked += 1
+    assert checked >= 10
+    # Every snapshot with options was priced off the future, none before it was seen.
+    assert {s.underlying_source for s in snaps} == {"future"}
+
+
+def test_with_spot_ticks_the_spot_prices_the_chain():
+    p0, p1 = futures_stream(5, with_spot=True)
+    st, snaps = run(p0 + p1)
+    final = snaps[-1]
+    spot = st.quotes[1]
+    assert (final.underlying_source, final.underlying_symbol) == ("spot", U)
+    assert final.spot == final.underlying_price == spot.price
+    assert final.atm_strike == min(STRIKES, key=lambda k: (abs(k - spot.price), k))
+    o = next(o for o in final.options if o.iv is not None)
+    t = CAL.time_to_expiry(max(o.event_ns, spot.event_ns), date.fromisoformat(o.expiry))
+    flag = "c" if o.type == KIND_CE else "p"
+    assert o.price == pytest.approx(
+        black_scholes(flag, spot.price, o.strike, t.years, PARAMS.risk_free_rate, o.iv),
+        abs=1e-6)
+
+
+def test_no_underlying_at_all_is_marked_none():
+    _, p1 = futures_stream(5)
+    _, snaps = run([*p1, ChainInput(U, 0, 0, CLOCK_END, (0, 1))])
+    assert snaps[-1].underlying_source == "none"
+    assert snaps[-1].underlying_price is None and snaps[-1].atm_strike is None
+    assert all(o.delta is None and o.reason == "" for o in snaps[-1].options)

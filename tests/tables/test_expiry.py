@@ -74,18 +74,18 @@ def test_next_and_previous_trading_day() -> None:
 
 
 def test_outside_covered_years_is_refused() -> None:
-    for day in (D(2023, 12, 29), D(2027, 1, 1)):
+    for day in (D(2014, 12, 31), D(2027, 1, 1)):
         assert not CAL.covers(day)
         with pytest.raises(CalendarRangeError, match=r"nse_calendar\.yaml"):
             CAL.is_trading_day(day)
     with pytest.raises(CalendarRangeError):
         CAL.next_trading_day(D(2026, 12, 31))
     with pytest.raises(CalendarRangeError):
-        CAL.previous_trading_day(D(2024, 1, 1))
+        CAL.previous_trading_day(D(2015, 1, 1))
     with pytest.raises(CalendarRangeError):
         CAL.time_to_expiry(ist_wall_ns(2026, 12, 30, 10), D(2027, 1, 28))
     with pytest.raises(CalendarRangeError):
-        CAL.time_to_expiry(ist_wall_ns(2023, 12, 28, 10), D(2024, 1, 4))
+        CAL.time_to_expiry(ist_wall_ns(2014, 12, 29, 10), D(2015, 1, 1))
     with pytest.raises(TypeError):
         CAL.is_trading_day(dt.datetime(2025, 1, 3, 10, 0))  # type: ignore[arg-type]
 
@@ -201,7 +201,7 @@ def brute_force_session_minutes(start_ns: int, end_ns: int) -> float:
     return total / NS_PER_MIN
 
 
-FIRST_NS = ist_wall_ns(2024, 1, 1)
+FIRST_NS = ist_wall_ns(2015, 1, 1)
 LAST_NS = ist_wall_ns(2026, 10, 31)  # + 60 days stays inside the calendar
 
 

@@ -304,7 +304,7 @@ def test_post_close_ticks_counted_not_barred():
 
 def test_late_ticks_counted_and_folded():
     times = [t(10, 0, 5), t(10, 1, 5), t(10, 0, 50), t(10, 1, 30)]
-    arr, ev = build(times, [100.0, 100.0, 300.0, 100.0], [0, 0, 0, 0], kinds=[8, 8, 8, 8])
+    arr, ev = build(times, [100.0, 100.0, 120.0, 100.0], [0, 0, 0, 0], kinds=[8, 8, 8, 8])
     s = InstrumentState(TOKEN)
     r = apply_all(s, arr, ev)
     assert r.late_ticks == 1 and s.late_ticks == 1

@@ -294,3 +294,60 @@ def test_pack_writes_every_field_at_its_named_slot():
     si, sf = _pack(s)
     _unpack(back, si.tolist(), sf.tolist())
     assert back == s and si[kernels.I_HAS_OPEN] == 0
+
+
+U32 = st.integers(0, 2**32 - 1)
+I64 = st.integers(-(2**63), 2**63 - 1)
+EDGE_I64 = st.sampled_from([-(2**63), -1, 0, 1, 2**62, 2**63 - 1, 2**63 - 5 * 3600 * NS_PER_S,
+                            946_684_800 * NS_PER_S - 1, 4_102_444_800 * NS_PER_S])
+
+
+@st.composite
+def edge_ticks(draw, max_size=40):
+    """Sane ticks with any field replaced by a value from its full range (u32 / i64)."""
+    n = draw(st.integers(1, max_size))
+    t = ist_wall_ns(*DAYS[draw(st.integers(0, 3))]) + draw(st.sampled_from(EDGE_SECONDS)) * NS_PER_S
+    cum, price = draw(U32) // 2, 100.0
+    times, prices, cums, kinds = [], [], [], []
+    for _ in range(n):
+        t += draw(st.integers(0, 600)) * NS_PER_S
+        cum += draw(st.integers(0, 5_000))
+        price = max(0.05, price + draw(st.floats(-3, 3)))
+        wild = draw(st.integers(0, 5))
+        times.append(draw(st.one_of(I64, EDGE_I64)) if wild == 0 else t)
+        prices.append(draw(st.one_of(U32.map(lambda p: p / 100), st.floats()))
+                      if wild == 1 else price)
+        cums.append(draw(U32) if wild == 2 else min(cum, 2**32 - 1))
+        kinds.append(draw(st.sampled_from([184, 44, 8, 28, 32])))
+    return build(times, prices, cums, kinds, [0] * n)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edge_ticks(), edge_ticks(), st.sampled_from([0.0, 0.25]))
+def test_paths_agree_and_never_raise_over_full_field_ranges(first, second, band):
+    """Issue 11 item 1: the kernel overflowed on an int64-edge receive time stored by the
+    Python path; now both paths agree on every input and nothing raises."""
+    states = []
+    for apply in (apply_ticks_python, apply_ticks_kernel):
+        state = InstrumentState(token=TOKEN)
+        trace = []
+        for offset, (arr, ev) in enumerate((first, second)):
+            idx = np.arange(len(arr), dtype=np.int64)
+            res = apply(state, arr, ev, 0, offset, idx, price_band=band)
+            trace.append((repr(res), state.to_bytes()))
+        trace.append((repr(advance_watermark(state, 2**62)), state.to_bytes()))
+        states.append(trace)
+    assert states[0] == states[1]
+
+
+def test_int64_edge_receive_time_then_kernel_does_not_overflow():
+    """The probe's crash loop: Python path first (short slice), then a kernel slice."""
+    t = ist_wall_ns(2025, 10, 23, 10)
+    edge, _ = build([2**63 - 5 * 3600 * NS_PER_S], [100.0], [10], [8], [0])
+    good, ev = build([t + i * NS_PER_S for i in range(20)], [100.0] * 20,
+                     list(range(20, 40)), [184] * 20, [0] * 20)
+    state = InstrumentState(token=TOKEN)
+    r1 = apply_ticks(state, edge, [2**63 - 5 * 3600 * NS_PER_S], 0, 0, [0])
+    assert r1.rejects == [(0, "event_time_out_of_range")] and state.volume.day == -1
+    r2 = apply_ticks(state, good, ev, 0, 1, np.arange(20))
+    assert r2.applied == 20 and r2.rejects == []

@@ -90,7 +90,7 @@ def test_bad_version_constant_is_a_programming_error() -> None:
 def test_section_round_trip_is_name_version_payload() -> None:
     vs = VolumeState(day=20410, observed=True, cumulative=5, last_price=0.1 + 0.2)
     section = encode_section([vs], INDEX)
-    assert section == {"volume": [1, vs.encode()]}
+    assert section == {"volume": [VolumeState.VERSION, vs.encode()]}
     assert decode_section(json.loads(dumps(section)), INDEX, CONFIG) == {"volume": vs}
 
 
