@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from datetime import date, time
 from pathlib import Path
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from aion.cli import main
@@ -271,7 +273,10 @@ def test_backtest_direct_counts_every_tick(session: Path, no_broker: Path, redis
     assert sessions and client.ttl(sessions[0]) == -1
     client.close()
     rows = count_rows(session)
-    instruments = len(InstrumentMaster.from_csv(session.with_suffix(".instruments.csv")))
+    # Instruments that ticked: a short window leaves far out-of-the-money strikes silent.
+    instruments = len(pc.unique(pq.read_table(session, columns=["token"])["token"]))
+    assert instruments > 0.5 * len(InstrumentMaster.from_csv(
+        session.with_suffix(".instruments.csv")))
     assert "direct driver" in out
     assert re.search(rf"ticks\s*│\s*{rows:,}\s", out), out
     assert re.search(rf"instruments\s*│\s*{instruments:,}\s", out), out
@@ -546,7 +551,8 @@ def test_backtest_of_a_parquet_file_corrupted_mid_file(
     code, out, err = run_cli(["backtest", "--driver", "direct", "--no-keep",
                               str(corrupt_session)], capsys)
     assert_only_error_line(code, err, mentions=f"{corrupt_session}: corrupt data after row")
-    assert "ZSTD decompression failed" in err
+    # The reader's own reason follows (which one depends on the bytes the flip hit).
+    assert re.search(r"corrupt data after row \d+ \(.+\)$", err.strip()), err
     assert out == ""
 
 
@@ -638,7 +644,12 @@ def test_backtest_outside_the_calendar_warns_and_says_why_there_are_no_greeks(
     master = InstrumentMaster.from_csv(path.with_suffix(".instruments.csv"))
     nifty_options = sum(1 for i in master if i.name == "NIFTY" and
                         i.instrument_type in ("CE", "PE"))
-    assert nifty_options == 42  # ATM +-10 strikes, a call and a put each
+    assert nifty_options > 40  # strikes listed to cover +-5 %, a call and a put each
+    # The chain counts the options that ticked (far strikes may stay silent two minutes).
+    ticked = set(pc.unique(pq.read_table(path, columns=["token"])["token"]).to_pylist())
+    n_opts = {name: sum(1 for i in master if i.name == name and i.instrument_token in ticked
+                        and i.instrument_type in ("CE", "PE")) for name in ("NIFTY", "BANKNIFTY")}
+    assert n_opts["NIFTY"] > 0.8 * nifty_options
     code, out, err = run_cli(["backtest", "--driver", "direct", "--no-keep", str(path)],
                              capsys)
     assert code == 0, err
@@ -646,9 +657,9 @@ def test_backtest_outside_the_calendar_warns_and_says_why_there_are_no_greeks(
         "warning: 2027-01-05 is outside the NSE calendar (2015-2026, config/nse_calendar.yaml):"
         " options get no time to expiry, so no IV or Greeks (reason calendar_range)")
     row = next(line for line in out.splitlines() if "option chains" in line)
-    assert ("NSE:NIFTY 50 0 (without: calendar_range: date outside the NSE calendar 42), "
-            "NSE:NIFTY BANK 0 (without: calendar_range: date outside the NSE calendar 42)"
-            in row), row
+    assert (f"NSE:NIFTY 50 0 (without: calendar_range: date outside the NSE calendar "
+            f"{n_opts['NIFTY']}), NSE:NIFTY BANK 0 (without: calendar_range: date outside "
+            f"the NSE calendar {n_opts['BANKNIFTY']})" in row), row
 
 
 def test_baselines_output_onto_a_directory(tmp_path: Path, no_broker: Path,
