@@ -1,0 +1,1 @@
+"""Pattern detectors and the mathematics and risk they share (pure, event time)."""
