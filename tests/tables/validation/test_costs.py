@@ -8,13 +8,13 @@ SEBI, stamp duty on the buy value) with the rates of the module docstring.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from aion.config.settings import DEFAULT_FILE
 from aion.tables.validation.costs import (
     CostBreakdown,
     CostModel,
@@ -27,7 +27,6 @@ from aion.tables.validation.costs import (
 AFTER = dt.date(2025, 1, 15)   # 2024-10-01 rates
 BEFORE = dt.date(2024, 9, 30)  # 2023-04-01 rates
 MODEL = CostModel()
-DEFAULT_YAML = Path(__file__).resolve().parents[3] / "config" / "default.yaml"
 
 
 def _parts(b: CostBreakdown) -> tuple[float, ...]:
@@ -118,7 +117,7 @@ def test_short_round_trip_sells_at_entry_and_buys_at_exit() -> None:
 
 
 def test_yaml_section_is_the_dataclass_defaults() -> None:
-    section = yaml.safe_load(DEFAULT_YAML.read_text())["costs"]
+    section = yaml.safe_load(DEFAULT_FILE.read_text())["costs"]
     assert CostModel.from_mapping(section) == CostModel()
 
 
