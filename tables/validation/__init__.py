@@ -1,0 +1,1 @@
+"""Forward validation of alerts and the NSE round-trip cost model (pure, event time)."""
