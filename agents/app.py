@@ -24,6 +24,7 @@ from aion.agents import faust_patches
 from aion.agents.app_settings import ROLES, AppSettings
 from aion.agents.backfill import Backfill
 from aion.agents.chain_agent import CHAIN_TABLE, ChainHandler, register_chain_agent
+from aion.agents.context import analytics_config
 from aion.agents.directories import AveragesDirectory, InstrumentDirectory, LiveContext
 from aion.agents.faust_emitter import FaustEmitter
 from aion.agents.mirror import RedisMirror
@@ -36,7 +37,6 @@ from aion.agents.ticks_agent import TickHandler, register_ticks_agent
 from aion.agents.web_views import register_instrument_view, register_stats_view
 from aion.config import KeyLayout, Settings
 from aion.streams.topics import TopicNames
-from aion.tables.analytics import AnalyticsConfig
 from aion.tables.chain import ChainParams
 from aion.tables.expiry import TradingCalendar
 
@@ -134,7 +134,7 @@ def _engine(app: faust.App, s: AppSettings, settings: Settings, names: TopicName
     directory, averages = InstrumentDirectory(), AveragesDirectory()
     asyncio.run(directory.load(bootstrap, names.instruments))
     asyncio.run(averages.load(bootstrap, names.volume_averages))
-    config = AnalyticsConfig.from_settings(settings.get)
+    config = analytics_config(settings.get)
     live = LiveContext(directory, averages, s.partitions, config)
 
     @app.task

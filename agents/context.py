@@ -14,8 +14,43 @@ from aion.streams.instruments import Instrument
 from aion.tables.analytics import AnalyticsConfig, InstrumentInfo
 from aion.tables.chain import KIND_CE, KIND_FUT, KIND_PE, KIND_SPOT
 from aion.tables.engine import EngineContext
+from aion.tables.patterns.base import InstrumentKind
 
 VIX_SYMBOL = "NSE:INDIA VIX"
+
+
+def analytics_config(get: Any) -> AnalyticsConfig:
+    """The engine's analytics config from settings, with the pattern registry and calendar.
+
+    ``patterns.enabled`` (``AION_PATTERNS__ENABLED``) switches detection off;
+    ``patterns.file`` points at another registry than ``config/patterns.yaml``.
+
+    Args:
+        get: ``Settings.get``.
+
+    Returns:
+        The config.
+    """
+    from pathlib import Path
+
+    from aion.config.nse_calendar import NseCalendar
+    from aion.config.patterns import load_patterns
+    from aion.tables.expiry import TradingCalendar
+
+    blocks = None
+    if get("patterns.enabled", True):
+        path = get("patterns.file", None)
+        blocks = load_patterns(Path(path) if path else None)
+    return AnalyticsConfig.from_settings(get, blocks, TradingCalendar(NseCalendar.load()))
+
+
+def instrument_kind(inst: Instrument) -> InstrumentKind:
+    """The pattern registry's class of an instrument (which detectors apply to it)."""
+    if inst.is_option:
+        return InstrumentKind.OPTION
+    if inst.is_future:
+        return InstrumentKind.FUTURE
+    return InstrumentKind.INDEX if inst.is_index else InstrumentKind.EQUITY
 
 
 def build_context(
@@ -51,6 +86,8 @@ def build_context(
             is_vix=inst.symbol == VIX_SYMBOL,
             symbol=inst.symbol,
             tradingsymbol=inst.tradingsymbol,
+            kind=instrument_kind(inst),
+            lot_size=max(int(inst.lot_size), 1),
         )
     underlyings = sorted({i.underlying for i in insts if i.is_option and i.underlying})
     members: dict[int, tuple[str, str, float, str, str]] = {}

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aion.agents.context import build_context
+from aion.agents.context import analytics_config, build_context
 from aion.agents.outputs import OUTPUTS
 from aion.agents.processor import BundleProcessor, BundleResult, DictStore, EngineError
 from aion.agents.writers.base import TtlPolicy
+from aion.config import Settings
 from aion.streams.instruments import InstrumentMaster
 from aion.streams.replay import END_MARKER, iter_bundles
 from aion.tables.analytics import AnalyticsConfig
@@ -129,7 +130,8 @@ def _run_direct(
         bundle_packets: Packets per bundle.
         progress: Called with packets read.
         averages: Volume averages by symbol (for volume ratios).
-        config: Analytics parameters (defaults if None).
+        config: Analytics parameters (if None: from the settings, as a worker builds them,
+            pattern registry included).
         chain_params: Option-chain parameters (defaults if None).
         calendar: NSE trading calendar (the bundled one if None).
         redis_url: Write every record to this Redis through the mirror's writers.
@@ -145,7 +147,9 @@ def _run_direct(
     out = DirectResult()
     offsets = dict.fromkeys(range(partitions), 0)
     known_tokens = {i.instrument_token for i in master}
-    context = build_context(master, averages or {}, partitions, config or AnalyticsConfig())
+    if config is None:  # what a worker runs: the settings' analytics and pattern registry
+        config = analytics_config(Settings.load().get)
+    context = build_context(master, averages or {}, partitions, config)
     chain_params = chain_params or ChainParams()
     calendar = calendar or TradingCalendar(NseCalendar.load())
     store = DictStore(out.states, partitions, context.config, journal=journal)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from aion.agents.writers.alerts import AlertWriter
 from aion.agents.writers.base import RedisWriter
 from aion.agents.writers.buckets import BucketWriter
 from aion.agents.writers.chain import ChainWriter
@@ -22,6 +23,7 @@ from aion.agents.writers.indicators import IndicatorWriter
 from aion.agents.writers.ohlc import OhlcWriter
 from aion.agents.writers.profile import ProfileWriter
 from aion.agents.writers.session import SessionWriter
+from aion.agents.writers.validations import ValidationWriter
 from aion.agents.writers.vix import VixRegimeWriter
 from aion.agents.writers.volume_averages import VolumeAveragesWriter
 from aion.agents.writers.volume_ratio import VolumeRatioWriter
@@ -29,6 +31,7 @@ from aion.agents.writers.vwap import VwapWriter
 from aion.config import KeyLayout
 from aion.streams.topics import TopicNames
 from aion.tables.records import (
+    AlertRecord,
     BarClosed,
     BucketClosed,
     ChainSnapshot,
@@ -38,6 +41,7 @@ from aion.tables.records import (
     Record,
     RecordCodec,
     SessionSnapshot,
+    ValidationRecord,
     VixRegimeUpdate,
     VolumeAverages,
     VolumeRatio,
@@ -148,6 +152,9 @@ OUTPUTS = OutputRegistry((
     Output("vix_regime", "aion.vix.regime", VixRegimeUpdate, VixRegimeWriter),
     Output("profile", "aion.profile", ProfileUpdate, ProfileWriter, batched=True),
     Output("chain", "aion.chain", ChainSnapshot, ChainWriter),
+    Output("alerts", "aion.alerts", AlertRecord, AlertWriter),
+    Output("validations", "aion.validations", ValidationRecord, ValidationWriter,
+           batched=True),
     Output("deadletter", "aion.deadletter", DeadLetter),
     Output("volume_averages", "aion.volume.averages", VolumeAverages, VolumeAveragesWriter,
            compacted=True),

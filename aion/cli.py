@@ -449,11 +449,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         redis_key_counts,
         run_faust_backtest,
     )
+    from aion.agents.context import analytics_config
     from aion.agents.writers.base import TtlPolicy
     from aion.streams.instruments import InstrumentMaster
     from aion.streams.sample import sample_session_path
     from aion.streams.session_file import count_rows
-    from aion.tables.analytics import AnalyticsConfig
     from aion.tables.chain import ChainParams
 
     processes.terminate_as_interrupt()  # SIGTERM unwinds like Ctrl-C: children stopped
@@ -470,7 +470,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     _warn_outside_calendar(path)
     try:  # engine settings checked before anything starts
-        analytics = AnalyticsConfig.from_settings(settings.get)
+        analytics = analytics_config(settings.get)
         chain_params = ChainParams.from_mapping(settings.get("chain", None))
         ttl = TtlPolicy.parse(settings.get("mirror.ttl", "none"))
     except (TypeError, ValueError) as exc:

@@ -28,20 +28,29 @@ Everything is a pure function of the ticks and the instrument's reference data.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from aion.tables.bars import Bar
+from aion.tables.expiry import TradingCalendar
 from aion.tables.indicators import IndicatorParams, IndicatorSet
+from aion.tables.patterns import alerts as pattern_alerts
+from aion.tables.patterns.alerts import AlertConfig, AlertSubject
+from aion.tables.patterns.base import InstrumentKind
+from aion.tables.patterns.registry import PatternSet
+from aion.tables.patterns.risk import RiskConfig
+from aion.tables.patterns.state import PatternState
 from aion.tables.profile import ProfileParams, ProfileSnapshot, VolumeProfile
 from aion.tables.profile_state import ProfileState
 from aion.tables.records import (
+    AlertRecord,
     IndicatorUpdate,
     ProfileUpdate,
     Record,
+    ValidationRecord,
     VixRegimeUpdate,
     VolumeRatio,
     VwapUpdate,
@@ -49,6 +58,9 @@ from aion.tables.records import (
 from aion.tables.session_vwap import SessionVwap
 from aion.tables.state_codec import StateComponent
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, day_to_iso, ist_day, minute_of_day_ist
+from aion.tables.validation import forward
+from aion.tables.validation.costs import CostModel, InstrumentClass
+from aion.tables.validation.forward import PendingValidations, ValidationConfig, WindowResult
 from aion.tables.volume import BucketRecord
 from aion.tables.volume_baseline import BaselineParams, VixRegime, VolumeBaseline
 
@@ -63,6 +75,8 @@ class InstrumentInfo:
         is_vix: Whether this is INDIA VIX (its last price drives the regime).
         symbol: ``EXCHANGE:TRADINGSYMBOL`` (records carry it: Redis keys use it).
         tradingsymbol: The symbol without exchange (the reference's bucket keys).
+        kind: Instrument class (which patterns apply; the cost model of validations).
+        lot_size: Lot size (F&O quantities are multiples of it; 1 for cash equity).
     """
 
     tick_size: float = 0.0
@@ -70,6 +84,8 @@ class InstrumentInfo:
     is_vix: bool = False
     symbol: str = ""
     tradingsymbol: str = ""
+    kind: InstrumentKind = InstrumentKind.EQUITY
+    lot_size: int = 1
 
 
 @dataclass(frozen=True)
@@ -80,18 +96,25 @@ class AnalyticsConfig:
         indicators: Indicator periods.
         profile: Volume-profile settings.
         baseline: Time-aware volume baseline (precomputed multiplier tables).
+        alerts: Pattern detectors, risk and the market-hours guard (none by default).
+        validation: Forward-validation windows and the cost model.
     """
 
     indicators: IndicatorParams = field(default_factory=IndicatorParams)
     profile: ProfileParams = field(default_factory=ProfileParams)
     baseline: VolumeBaseline = field(default_factory=VolumeBaseline)
+    alerts: AlertConfig = field(default_factory=AlertConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
 
     @classmethod
-    def from_settings(cls, get: Any) -> AnalyticsConfig:
-        """Build from a settings getter (``Settings.get``).
+    def from_settings(cls, get: Any, patterns: Mapping[str, Any] | None = None,
+                      calendar: TradingCalendar | None = None) -> AnalyticsConfig:
+        """Build from a settings getter (``Settings.get``) and the pattern registry file.
 
         Args:
             get: ``get(dotted_key, default)``.
+            patterns: ``config/patterns.yaml``'s ``patterns`` mapping (None: no detectors).
+            calendar: NSE calendar for the alerts' trading-day guard.
 
         Returns:
             The config.
@@ -100,6 +123,10 @@ class AnalyticsConfig:
             indicators=IndicatorParams.from_mapping(get("indicators", None)),
             profile=ProfileParams.from_mapping(get("volume_profile", None)),
             baseline=VolumeBaseline(BaselineParams.from_mapping(get("volume_baseline", None))),
+            alerts=AlertConfig(
+                patterns=PatternSet.from_mapping(patterns) if patterns else PatternSet(),
+                risk=RiskConfig.from_mapping(get("risk", None)), calendar=calendar),
+            validation=ValidationConfig(costs=CostModel.from_mapping(get("costs", None))),
         )
 
 
@@ -245,12 +272,26 @@ def update(
             ps.add(prices, incs, event_ns, days)
         if info.is_vix:
             out.extend(_vix(an, token, symbol, ts_ns, prices, event_ns, config))
+    pv = an.get(PendingValidations)
+    if pv is not None and pv.pending and n:
+        out.extend(_validate(pv, info, token, prices, event_ns, config.validation))
     if bars:
         ind = an.setdefault(IndicatorSet, lambda: IndicatorSet(config.indicators))
+        detect = config.alerts.active and bool(config.alerts.patterns.enabled_for(info.kind))
+        alerts: list[AlertRecord] = []
         for bar in bars:
             ind.update_bar(bar.open, bar.high, bar.low, bar.close, float(bar.volume))
+            if detect:
+                alerts.extend(_detect(an, info, token, bar, ind.values(), config))
         out.append(IndicatorUpdate(token=token, symbol=symbol, ts_ns=ts_ns,
                                    bar_start_ns=bars[-1].start_ns, values=ind.values()))
+        if alerts:
+            out.extend(alerts)
+            out.extend(_open_validations(an, info, alerts, prices, event_ns, config.validation))
+    if flush:
+        pv = an.get(PendingValidations)
+        if pv is not None and pv.pending:
+            out.extend(_records(info, forward.finish(pv, config.validation), ts_ns))
     for b in buckets:
         minute = int(minute_of_day_ist(b.start_ns)) - SESSION_OPEN_MINUTE
         r = config.baseline.ratio(b.volume, info.avg_volume_20d, minute, b.resolution)
@@ -266,6 +307,71 @@ def update(
             # Unformatted: the mirror's writer builds the Redis payloads.
             out.append(profile_record(snap, token, symbol, lo, hi))
     return out
+
+
+def _detect(an: Analytics, info: InstrumentInfo, token: int, bar: Bar,
+            values: dict[str, Any], config: AnalyticsConfig) -> list[AlertRecord]:
+    """Run the pattern detectors on one closed bar (:mod:`aion.tables.patterns.alerts`)."""
+    ps = an.setdefault(PatternState, PatternState)
+    vwap = an.get(SessionVwap)
+    subject = AlertSubject(token, info.symbol, info.tradingsymbol, info.kind, info.lot_size)
+    return pattern_alerts.on_bar(ps, subject, bar, values, None if vwap is None else vwap.value,
+                                 config.alerts, config.baseline)
+
+
+_COST_CLASS = {InstrumentKind.FUTURE: InstrumentClass.FUTURE,
+               InstrumentKind.OPTION: InstrumentClass.OPTION}
+
+
+def _open_validations(an: Analytics, info: InstrumentInfo, alerts: list[AlertRecord],
+                      prices: np.ndarray, event_ns: np.ndarray,
+                      config: ValidationConfig) -> list[Record]:
+    """Start validating new alerts and feed them the bundle's ticks after them.
+
+    The instrument's older validations already took this bundle's ticks; the new ones
+    take them here (they skip every tick up to their own time), so the result does not
+    depend on where bundles are cut.
+    """
+    fresh = PendingValidations()
+    for a in alerts:
+        direction = {"BULLISH": 1, "BEARISH": -1}.get(a.signal, 0)
+        forward.open_validation(fresh, forward.Alert(
+            alert_id=a.alert_id, token=a.token, event_ms=a.timestamp, direction=direction,
+            target=a.target_price if direction else None,
+            stop=a.stop_loss if direction else None,
+            quantity=max(a.quantity, a.lot_size, 1),
+            instrument_class=_COST_CLASS.get(info.kind, InstrumentClass.EQUITY),
+            pattern=a.pattern, confidence=a.confidence), config)
+    out = _validate(fresh, info, alerts[0].token, prices, event_ns, config)
+    pv = an.setdefault(PendingValidations, PendingValidations)
+    pv.pending.extend(fresh.pending)
+    pv.unentered += fresh.unentered
+    return out
+
+
+def _validate(pv: PendingValidations, info: InstrumentInfo, token: int, prices: np.ndarray,
+              event_ns: np.ndarray, config: ValidationConfig) -> list[Record]:
+    """Feed ticks to pending validations; the windows they closed as records."""
+    out: list[Record] = []
+    for p, t in zip(prices.tolist(), event_ns.tolist(), strict=True):
+        closed = forward.update(pv, t // 1_000_000, p, config)
+        if closed:
+            out.extend(_records(info, closed, t))
+        if not pv.pending:
+            break
+    return out
+
+
+def _records(info: InstrumentInfo, results: list[WindowResult], ts_ns: int
+             ) -> list[ValidationRecord]:
+    return [ValidationRecord(
+        alert_id=r.alert_id, token=r.token, symbol=info.symbol, pattern=r.pattern,
+        confidence=r.confidence, direction=r.direction, window_min=r.window_min,
+        entry_ms=r.entry_ms, entry_price=r.entry_price, end_ms=r.end_ms, exit_ms=r.exit_ms,
+        exit_price=r.exit_price, return_pct=r.return_pct, net_return_pct=r.net_return_pct,
+        cost=r.cost, mfe_pct=r.mfe_pct, mae_pct=r.mae_pct, first_touch=r.first_touch.value,
+        touch_ms=r.touch_ms, success=r.success, cut_at_close=r.cut_at_close,
+        closed_at_session_end=r.closed_at_session_end, ts_ns=ts_ns) for r in results]
 
 
 def _vix(an: Analytics, token: int, symbol: str, ts_ns: int, prices: np.ndarray,

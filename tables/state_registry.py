@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from aion.tables.bars import BarState
 from aion.tables.indicators import IndicatorSet
+from aion.tables.patterns.state import PatternState
 from aion.tables.profile_state import ProfileState
 from aion.tables.session_vwap import SessionVwap
 from aion.tables.state_codec import StateComponent
+from aion.tables.validation.forward import PendingValidations
 from aion.tables.volume import BucketState, VolumeState
 from aion.tables.volume_baseline import VixRegime
 
@@ -30,5 +32,7 @@ COMPONENTS: tuple[type[StateComponent], ...] = (
     ProfileState,  # "profile"
     SessionVwap,  # "vwap"
     VixRegime,  # "vix"
+    PatternState,  # "patterns"
+    PendingValidations,  # "validation"
 )
 """Every component class; names must be unique (checked by ``state_codec``)."""

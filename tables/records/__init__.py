@@ -4,6 +4,7 @@ One module per record kind; the output registry (``aion.agents.outputs``) says w
 topic carries each and which Redis writer mirrors it.
 """
 
+from aion.tables.records.alert import AlertRecord
 from aion.tables.records.bar import BarClosed
 from aion.tables.records.base import (
     Record,
@@ -18,12 +19,14 @@ from aion.tables.records.deadletter import DeadLetter
 from aion.tables.records.indicators import IndicatorUpdate
 from aion.tables.records.profile import ProfileUpdate
 from aion.tables.records.session import SessionSnapshot
+from aion.tables.records.validation import ValidationRecord
 from aion.tables.records.vix import VixRegimeUpdate
 from aion.tables.records.volume_averages import VolumeAverages
 from aion.tables.records.volume_ratio import VolumeRatio
 from aion.tables.records.vwap import VwapUpdate
 
 __all__ = [
+    "AlertRecord",
     "BarClosed",
     "BucketClosed",
     "ChainSnapshot",
@@ -35,6 +38,7 @@ __all__ = [
     "RecordCodec",
     "RecordFormatError",
     "SessionSnapshot",
+    "ValidationRecord",
     "VixRegimeUpdate",
     "VolumeAverages",
     "VolumeRatio",

@@ -92,6 +92,8 @@ class Alert:
         stop: Stop price, or None.
         quantity: Units for the cost model (shares, or lots x lot size), >= 1.
         instrument_class: Cost class of the instrument.
+        pattern: The alert's pattern (carried to the results).
+        confidence: The alert's confidence (carried to the results).
     """
 
     alert_id: str
@@ -102,6 +104,8 @@ class Alert:
     stop: float | None
     quantity: int = 1
     instrument_class: InstrumentClass = InstrumentClass.EQUITY
+    pattern: str = ""
+    confidence: float = 0.0
 
     def __post_init__(self) -> None:
         if self.direction not in (-1, 0, 1):
@@ -157,6 +161,8 @@ class WindowResult:
         net_return_pct: Return after the charges, percent.
         cut_at_close: The window's nominal end was after 15:30 IST and was cut there.
         closed_at_session_end: Closed by :func:`finish`, not by a tick at or after its end.
+        pattern: The alert's pattern.
+        confidence: The alert's confidence.
     """
 
     alert_id: str
@@ -178,6 +184,8 @@ class WindowResult:
     net_return_pct: float
     cut_at_close: bool
     closed_at_session_end: bool
+    pattern: str = ""
+    confidence: float = 0.0
 
 
 def session_close_ms(event_ms: int) -> int:
@@ -265,7 +273,7 @@ class _Pending:
             first_touch=self.touch, touch_ms=self.touch_ms, success=success, cost=cost,
             net_return_pct=100 * (s * (x - e) * q - cost) / (e * q),
             cut_at_close=self.entry_ms + self.windows[i] * MS_PER_MIN > self.close_ms,
-            closed_at_session_end=at_session_end,
+            closed_at_session_end=at_session_end, pattern=a.pattern, confidence=a.confidence,
         )
 
     def encode(self) -> list[Any]:
@@ -273,17 +281,17 @@ class _Pending:
         return [a.alert_id, a.token, a.event_ms, a.direction, a.target, a.stop, a.quantity,
                 a.instrument_class.value, list(self.windows), self.close_ms, self.entry_ms,
                 self.entry_price, self.last_ms, self.last_price, self.high, self.low,
-                self.touch.value, self.touch_ms, self.next_window]
+                self.touch.value, self.touch_ms, self.next_window, a.pattern, a.confidence]
 
     @classmethod
     def decode(cls, row: list[Any]) -> _Pending:
         (alert_id, token, event_ms, direction, target, stop, quantity, iclass, windows,
          close_ms, entry_ms, entry_price, last_ms, last_price, high, low, touch, touch_ms,
-         next_window) = row
+         next_window, pattern, confidence) = row
         alert = Alert(str(alert_id), int(token), int(event_ms), int(direction),
                       None if target is None else float(target),
                       None if stop is None else float(stop), int(quantity),
-                      InstrumentClass(iclass))
+                      InstrumentClass(iclass), str(pattern), float(confidence))
         return cls(alert, tuple(int(w) for w in windows), int(close_ms),
                    None if entry_ms is None else int(entry_ms), float(entry_price),
                    int(last_ms), float(last_price), float(high), float(low), Touch(touch),

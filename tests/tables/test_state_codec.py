@@ -99,7 +99,8 @@ def test_unknown_component_is_refused_by_name() -> None:
         decode_section({"detectors": [3, {}]}, INDEX, CONFIG)
     msg = str(err.value)
     assert "'detectors'" in msg and "version 3" in msg and "unknown to this build" in msg
-    assert "known components: bars, buckets, indicators, profile, vix, volume, vwap" in msg
+    assert ("known components: bars, buckets, indicators, patterns, profile, validation, vix, "
+            "volume, vwap") in msg
     assert (err.value.component, err.value.version) == ("detectors", 3)
     assert isinstance(err.value, ValueError)
 

@@ -1,0 +1,182 @@
+"""The detector interface: one small class per pattern, fed closed bars, hits out.
+
+A detector is a class with a ``NAME``, a ``CATEGORY``, the instrument classes it applies
+to, a frozen ``Params`` dataclass (built from ``config/patterns.yaml``), an optional small
+JSON-able state and one method, :meth:`Detector.on_bar`, called once per closed 1-minute
+bar with a :class:`BarContext`. It returns a :class:`Hit` or None. Adding a pattern is a
+new class in its family's module plus one entry in :mod:`.registry` and one block in
+``config/patterns.yaml``.
+
+**When a hit becomes known.** A bar is closed by the first tick of the next minute, so
+everything a detector reads is known at the bar's end (``BarContext.end_ms``), and a hit
+is timestamped there. The context holds the bar, the features of the bars *before* it
+(:mod:`.features`), the indicator values *including* the bar (they update on its close)
+and the session VWAP at its close: nothing later. Entries are then taken at the first
+price after that moment (:mod:`aion.tables.validation.forward`).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+from aion.tables.patterns.features import BarFeatures, BarRow
+
+
+class Signal(enum.StrEnum):
+    """Direction a hit claims."""
+
+    BULLISH = "BULLISH"
+    BEARISH = "BEARISH"
+    NEUTRAL = "NEUTRAL"
+
+
+class InstrumentKind(enum.StrEnum):
+    """Instrument classes a pattern may apply to (``config/patterns.yaml``'s ``applies_to``)."""
+
+    EQUITY = "equity"
+    INDEX = "index"
+    FUTURE = "future"
+    OPTION = "option"
+    CHAIN = "underlying_chain"
+
+
+@dataclass(frozen=True, slots=True)
+class BarContext:
+    """What a detector sees at one bar's close.
+
+    Attributes:
+        bar: The bar that just closed.
+        features: Features of the bars before it (not updated with ``bar`` yet).
+        rel_volume: The bar's volume over its time-of-day expectation (None: warming up).
+        indicators: Indicator values including this bar (``IndicatorSet.values``).
+        vwap: Session VWAP at the bar's close, None without volume.
+        kind: The instrument's class.
+        minute: Session minute of the bar (0 = 09:15).
+    """
+
+    bar: BarRow
+    features: BarFeatures
+    rel_volume: float | None
+    indicators: dict[str, Any]
+    vwap: float | None
+    kind: InstrumentKind
+    minute: int
+
+    @property
+    def end_ms(self) -> int:
+        """When the bar (and any hit on it) is known: its end, epoch ms."""
+        return self.bar.start_ms + 60_000
+
+    @property
+    def prev(self) -> BarRow | None:
+        """The bar before this one."""
+        return self.features.last
+
+    def change_pct(self, n: int = 1) -> float | None:
+        """Close-to-close change over the last ``n`` bars, in percent (None without history).
+
+        Args:
+            n: Bars back (the close ``n`` bars before this one is the base).
+
+        Returns:
+            ``100 * (close / close_n_back - 1)`` or None.
+        """
+        back = self.features.recent(n)
+        if len(back) < n or back[0].close <= 0:
+            return None
+        return 100.0 * (self.bar.close / back[0].close - 1.0)
+
+    def move_sigmas(self, n: int = 1) -> float | None:
+        """The ``n``-bar log move in local sigmas scaled by sqrt(n) (None while warming up)."""
+        sigma = self.features.sigma
+        back = self.features.recent(n)
+        if sigma is None or len(back) < n or back[0].close <= 0 or self.bar.close <= 0:
+            return None
+        return math.log(self.bar.close / back[0].close) / (sigma * math.sqrt(n))
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A pattern found on a bar.
+
+    Attributes:
+        signal: Direction claimed.
+        confidence: In [0, 1] (``mathematics.bounded_confidence``).
+        expected_move: Expected move in percent (1.5 means 1.5 %); 0 to fall back to
+            ``price_change``.
+        price_change: The move that triggered it, in percent.
+        volume_ratio: The bar's relative volume, capped at 10 (0 when unknown).
+        details: Pattern-specific figures (JSON-able).
+    """
+
+    signal: Signal
+    confidence: float
+    expected_move: float = 0.0
+    price_change: float = 0.0
+    volume_ratio: float = 0.0
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    """Base of detectors' parameters; subclasses add typed fields with defaults."""
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any] | None) -> DetectorParams:
+        """Build from a YAML mapping, refusing unknown keys.
+
+        Args:
+            data: The pattern's ``params`` block (None: defaults).
+
+        Returns:
+            The parameters.
+
+        Raises:
+            ValueError: On an unknown key or a value of the wrong kind.
+        """
+        data = dict(data or {})
+        names = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {', '.join(unknown)} for {cls.__name__}")
+        try:
+            values = {k: type(getattr(cls(), k))(v) for k, v in data.items()}
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"bad parameter for {cls.__name__}: {exc}") from None
+        return cls(**values)
+
+
+class Detector:
+    """Base of every pattern detector (see the module docstring).
+
+    Subclasses set the class attributes and implement :meth:`on_bar`; a detector with
+    state overrides :meth:`new_state` and keeps its state JSON-able.
+    """
+
+    NAME: ClassVar[str] = ""
+    CATEGORY: ClassVar[str] = ""
+    APPLIES_TO: ClassVar[frozenset[InstrumentKind]] = frozenset(
+        {InstrumentKind.EQUITY, InstrumentKind.INDEX, InstrumentKind.FUTURE})
+    Params: ClassVar[type[DetectorParams]] = DetectorParams
+
+    def __init__(self, params: DetectorParams | None = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    def new_state(self) -> dict[str, Any]:
+        """A fresh per-instrument state (JSON-able); stateless detectors keep ``{}``."""
+        return {}
+
+    def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
+        """Look at one closed bar.
+
+        Args:
+            state: This detector's state for the instrument (changed in place).
+            ctx: The bar and what is known at its close.
+
+        Returns:
+            A hit, or None.
+        """
+        raise NotImplementedError

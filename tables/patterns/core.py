@@ -1,0 +1,360 @@
+"""Core patterns (8): volume, momentum, breakout, reversal and accumulation on 1-minute bars.
+
+Every definition reads the bar that just closed and the bars before it (never a later
+one); sizes are in local sigmas (``σ``: the EWMA sd of 1-minute log returns before the bar,
+:mod:`.features`) so one threshold serves a quiet stock and a busy index, and volumes are
+relative to the time-of-day expectation (``rv``, :meth:`.features.BarFeatures.rel_volume`).
+A move of ``n`` bars is ``log(close / close n bars back) / (σ sqrt(n))``. Confidence is
+``bounded_confidence`` of a base plus a bonus that grows with how far past the threshold
+the bar is; ``expected_move`` is the move that triggered the hit in percent (the risk
+manager's target is that far again). None of them fires while ``σ`` or ``rv`` is warming
+up (the first 10 bars of an instrument's history).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from aion.tables.patterns.base import BarContext, Detector, DetectorParams, Hit, Signal
+from aion.tables.patterns.mathematics import bounded_confidence, protect_outliers
+
+
+def _direction(up: bool) -> Signal:
+    return Signal.BULLISH if up else Signal.BEARISH
+
+
+def _confidence(excess: float, base: float = 0.5, per_unit: float = 0.1) -> float:
+    """``base + per_unit * excess`` bounded to [0, 1] (``excess``: how far past the threshold)."""
+    return bounded_confidence(base + per_unit * max(excess, 0.0))
+
+
+def _hit(ctx: BarContext, signal: Signal, confidence: float, move_pct: float,
+         **details: Any) -> Hit:
+    return Hit(signal=signal, confidence=confidence, expected_move=abs(move_pct),
+               price_change=move_pct, volume_ratio=protect_outliers(ctx.rel_volume or 0.0),
+               details=details or None)
+
+
+@dataclass(frozen=True)
+class VolumeSpikeParams(DetectorParams):
+    """``min_ratio``: relative volume that counts as a spike."""
+
+    min_ratio: float = 4.0
+
+
+class VolumeSpike(Detector):
+    """``volume_spike``: one bar trades ``rv >= min_ratio`` (4x) its time-of-day expectation.
+
+    Direction: the bar's body (close above open BULLISH, below BEARISH, equal NEUTRAL).
+    Confidence ``0.5 + 0.05 (rv - min_ratio)``, ``rv`` capped at 10. Known at the bar's end.
+    """
+
+    NAME = "volume_spike"
+    CATEGORY = "core"
+    Params = VolumeSpikeParams
+
+    def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
+        """The class docstring's definition, on one closed bar."""
+        p: VolumeSpikeParams = self.params  # type: ignore[assignment]
+        rv = ctx.rel_volume
+        if rv is None or rv < p.min_ratio:
+            return None
+        b = ctx.bar
+        signal = (Signal.NEUTRAL if b.close == b.open else _direction(b.close > b.open))
+        move = 100.0 * (b.close / b.open - 1.0) if b.open > 0 else 0.0
+        return _hit(ctx, signal, _confidence(protect_outliers(rv) - p.min_ratio, 0.5, 0.05),
+                    move, rel_volume=rv)
+
+
+@dataclass(frozen=True)
+class BreakoutParams(DetectorParams):
+    """``lookback`` bars of range; ``min_sigma``: the close's distance past it, in σ."""
+
+    lookback: int = 20
+    min_sigma: float = 1.0
+    min_ratio: float = 2.0
+
+
+def _range_break(ctx: BarContext, lookback: int, min_sigma: float) -> tuple[bool, float] | None:
+    """Whether the close broke the prior ``lookback`` bars' range by ``min_sigma`` σ.
+
+    Returns:
+        (up, distance in σ) or None when it did not (or history is short).
+    """
+    back = ctx.features.recent(lookback)
+    sigma = ctx.features.sigma
+    if len(back) < lookback or sigma is None:
+        return None
+    hi, lo = max(b.high for b in back), min(b.low for b in back)
+    c = ctx.bar.close
+    if c > hi:
+        dist = math.log(c / hi) / sigma
+        return (True, dist) if dist >= min_sigma else None
+    if c < lo:
+        dist = math.log(lo / c) / sigma
+        return (False, dist) if dist >= min_sigma else None
+    return None
+
+
+class Breakout(Detector):
+    """``breakout``: the close leaves the range of the previous ``lookback`` (20) bars.
+
+    Condition: close above their highest high (below their lowest low) by at least
+    ``min_sigma`` (1) σ in log terms. Direction: the side of the break. Confidence
+    ``0.5 + 0.1 (distance - min_sigma)``; expected move: the break past the range, in %.
+    """
+
+    NAME = "breakout"
+    CATEGORY = "core"
+    Params = BreakoutParams
+
+    def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
+        """The class docstring's definition, on one closed bar."""
+        p: BreakoutParams = self.params  # type: ignore[assignment]
+        got = _range_break(ctx, p.lookback, p.min_sigma)
+        if got is None:
+            return None
+        up, dist = got
+        sigma = ctx.features.sigma or 0.0
+        move = 100.0 * math.expm1(dist * sigma) * (1 if up else -1)
+        return _hit(ctx, _direction(up), _confidence(dist - p.min_sigma), move,
+                    distance_sigma=dist)
+
+
+class VolumeBreakout(Detector):
+    """``volume_breakout``: a :class:`Breakout` on ``rv >= min_ratio`` (2x) volume.
+
+    Same range rule as ``breakout``; confidence adds ``0.05 (rv - min_ratio)``.
+    """
+
+    NAME = "volume_breakout"
+    CATEGORY = "core"
+    Params = BreakoutParams
+
+    def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
+        """The class docstring's definition, on one closed bar."""
+        p: BreakoutParams = self.params  # type: ignore[assignment]
+        rv = ctx.rel_volume
+        if rv is None or rv < p.min_ratio:
+            return None
+        got = _range_break(ctx, p.lookback, p.min_sigma)
+        if got is None:
+            return None
+        up, dist = got
+        sigma = ctx.features.sigma or 0.0
+        move = 100.0 * math.expm1(dist * sigma) * (1 if up else -1)
+        conf = bounded_confidence(_confidence(dist - p.min_sigma)
+                                  + 0.05 * (protect_outliers(rv) - p.min_ratio))
+        return _hit(ctx, _direction(up), conf, move, distance_sigma=dist, rel_volume=rv)
+
+
+@dataclass(frozen=True)
+class MomentumParams(DetectorParams):
+    """``bars`` of the run; ``min_sigma``: its move in σ sqrt(bars); ``min_agree`` bars its way."""
+
+    bars: int = 5
+    min_sigma: float = 2.5
+    min_agree: int = 4
+    min_ratio: float = 1.0
+
+
+class _Momentum(Detector):
+    """A run of ``bars`` (5) bars moving ``>= min_sigma`` (2.5) σ sqrt(5) one way.
+
+    Conditions: the close-to-close move over the run (this bar included) is at least
+    ``min_sigma`` in σ sqrt(bars), at least ``min_agree`` (4) of the run's bars close the
+    same way, and the bar's relative volume is at least ``min_ratio`` (1). Confidence
+    ``0.5 + 0.1 (move - min_sigma)``. Fires once per run: not again until a bar fails
+    the conditions.
+    """
+
+    UP = True
+    CATEGORY = "core"
+    Params = MomentumParams
+
+    def new_state(self) -> dict[str, Any]:
+        """``on``: whether the previous bar met the conditions (fire once per episode)."""
+        return {"on": False}
+
+    def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
+        """The class docstring's definition, on one closed bar."""
+        p: MomentumParams = self.params  # type: ignore[assignment]
+        z = ctx.move_sigmas(p.bars)
+        rv = ctx.rel_volume
+        run = [*ctx.features.recent(p.bars), ctx.bar][-(p.bars + 1):]
+        agree = sum(1 for a, b in itertools.pairwise(run)
+                    if (b.close > a.close) == self.UP and b.close != a.close)
+        sign = 1.0 if self.UP else -1.0
+        ok = (z is not None and rv is not None and sign * z >= p.min_sigma
+              and agree >= p.min_agree and rv >= p.min_ratio)
+        was = state.get("on", False)
+        state["on"] = ok
+        if not ok or was:
+            return None
+        assert z is not None
+        move = ctx.change_pct(p.bars) or 0.0
+        return _hit(ctx, _direction(self.UP), _confidence(sign * z - p.min_sigma), move,
+                    move_sigma=z)
+
+
+class UpsideMomentum(_Momentum):
+    """``upside_momentum``: the up case of :class:`_Momentum` (BULLISH)."""
+
+    NAME = "upside_momentum"
+    UP = True
+
+
+class DownsideMomentum(_Momentum):
+    """``downside_momentum``: the down case of :class:`_Momentum` (BEARISH)."""
+
+    NAME = "downside_momentum"
+    UP = False
+
+
+@dataclass(frozen=True)
+class ReversalParams(DetectorParams):
+    """``leg_bars``/``leg_sigma``: the prior leg; ``turn_bars``/``turn_sigma``: the turn."""
+
+    leg_bars: int = 6
+    leg_sigma: float = 2.5
+    turn_bars: int = 3
+    turn_sigma: float = 2.0
+
+
+class Reversal(Detector):
+    """``reversal``: a leg one way, then a turn the other way.
+
+    Conditions at the close of bar ``t``: the ``leg_bars`` (6) bars ending ``turn_bars``
+    (3) bars ago moved ``>= leg_sigma`` (2.5) σ sqrt(leg_bars) one way, and the last
+    ``turn_bars`` bars (this one included) moved ``>= turn_sigma`` (2) σ sqrt(turn_bars)
+    the other way. Direction: the turn's. Confidence ``0.5 + 0.1 (turn - turn_sigma)``.
+    """
+
+    NAME = "reversal"
+    CATEGORY = "core"
+    Params = ReversalParams
+
+    def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
+        """The class docstring's definition, on one closed bar."""
+        p: ReversalParams = self.params  # type: ignore[assignment]
+        sigma = ctx.features.sigma
+        back = ctx.features.recent(p.leg_bars + p.turn_bars)
+        if sigma is None or len(back) < p.leg_bars + p.turn_bars:
+            return None
+        leg_start, pivot = back[0].close, back[p.leg_bars].close
+        if leg_start <= 0 or pivot <= 0 or ctx.bar.close <= 0:
+            return None
+        leg = math.log(pivot / leg_start) / (sigma * math.sqrt(p.leg_bars))
+        turn = math.log(ctx.bar.close / pivot) / (sigma * math.sqrt(p.turn_bars))
+        if abs(leg) < p.leg_sigma or abs(turn) < p.turn_sigma or leg * turn > 0:
+            return None
+        move = 100.0 * (ctx.bar.close / pivot - 1.0)
+        return _hit(ctx, _direction(turn > 0), _confidence(abs(turn) - p.turn_sigma), move,
+                    leg_sigma=leg, turn_sigma=turn)
+
+
+@dataclass(frozen=True)
+class DivergenceParams(DetectorParams):
+    """``lookback`` bars for the new extreme; ``window``/``max_fade``: the fading volume."""
+
+    lookback: int = 15
+    window: int = 5
+    max_fade: float = 0.6
+    min_sigma: float = 2.0
+
+
+class VolumePriceDivergence(Detector):
+    """``volume_price_divergence``: price pushes to a new extreme on fading volume.
+
+    Conditions: the close is the highest (lowest) of the last ``lookback`` (15) bars and
+    moved ``>= min_sigma`` (2) σ sqrt(window) over the last ``window`` (5) bars, while
+    those bars' time-of-day-normalised volume is at most ``max_fade`` (0.6) of the
+    ``window`` bars before them. Direction: against the push (a high on fading volume is
+    BEARISH). Confidence ``0.5 + 0.5 (max_fade - fade)``.
+    """
+
+    NAME = "volume_price_divergence"
+    CATEGORY = "core"
+    Params = DivergenceParams
+
+    def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
+        """The class docstring's definition, on one closed bar."""
+        p: DivergenceParams = self.params  # type: ignore[assignment]
+        back = ctx.features.recent(max(p.lookback, 2 * p.window))
+        if len(back) < max(p.lookback, 2 * p.window):
+            return None
+        z = ctx.move_sigmas(p.window)
+        if z is None or abs(z) < p.min_sigma:
+            return None
+        c = ctx.bar.close
+        closes = [b.close for b in back[-p.lookback:]]
+        up = z > 0
+        if (up and c <= max(closes)) or (not up and c >= min(closes)):
+            return None
+        recent = [*back[-(p.window - 1):], ctx.bar]
+        before = back[-(2 * p.window - 1):-(p.window - 1)]
+        norm_recent = sum(b.volume / b.multiplier for b in recent)
+        norm_before = sum(b.volume / b.multiplier for b in before)
+        if norm_before <= 0:
+            return None
+        fade = norm_recent / norm_before
+        if fade > p.max_fade:
+            return None
+        move = ctx.change_pct(p.window) or 0.0
+        return _hit(ctx, _direction(not up), _confidence(p.max_fade - fade, 0.5, 0.5), move,
+                    fade=fade, move_sigma=z)
+
+
+@dataclass(frozen=True)
+class AccumulationParams(DetectorParams):
+    """``bars`` of the window; ``min_ratio``: their mean rv; ``max_sigma``: their range."""
+
+    bars: int = 10
+    min_ratio: float = 2.0
+    max_sigma: float = 1.5
+
+
+class HiddenAccumulation(Detector):
+    """``hidden_accumulation``: heavy volume that does not move the price.
+
+    Conditions over the last ``bars`` (10) bars (this one included): mean relative volume
+    ``>= min_ratio`` (2x) while the close-to-close range (highest minus lowest close, log)
+    stays within ``max_sigma`` (1.5) σ sqrt(bars). Direction: BULLISH when the close is in
+    the upper half of that range (absorbed selling), BEARISH in the lower half. Fires once
+    per episode. Confidence ``0.5 + 0.1 (mean rv - min_ratio)``.
+    """
+
+    NAME = "hidden_accumulation"
+    CATEGORY = "core"
+    Params = AccumulationParams
+
+    def new_state(self) -> dict[str, Any]:
+        """``on``: whether the previous bar met the conditions (fire once per episode)."""
+        return {"on": False}
+
+    def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
+        """The class docstring's definition, on one closed bar."""
+        p: AccumulationParams = self.params  # type: ignore[assignment]
+        f = ctx.features
+        back = f.recent(p.bars - 1)
+        sigma = f.sigma
+        ok = False
+        mean_rv = 0.0
+        if sigma is not None and len(back) == p.bars - 1 and f.vol_base > 0:
+            window = [*back, ctx.bar]
+            mean_rv = sum(b.volume / (b.multiplier * f.vol_base) for b in window) / p.bars
+            closes = [b.close for b in window]
+            span = math.log(max(closes) / min(closes)) if min(closes) > 0 else math.inf
+            ok = mean_rv >= p.min_ratio and span <= p.max_sigma * sigma * math.sqrt(p.bars)
+        was = state.get("on", False)
+        state["on"] = ok
+        if not ok or was:
+            return None
+        window = [*back, ctx.bar]
+        lo, hi = min(b.close for b in window), max(b.close for b in window)
+        up = ctx.bar.close >= (lo + hi) / 2
+        return _hit(ctx, _direction(up), _confidence(mean_rv - p.min_ratio), 0.0,
+                    mean_rel_volume=mean_rv)

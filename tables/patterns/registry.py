@@ -1,0 +1,128 @@
+"""The pattern registry: every detector class, and the configured set a worker runs.
+
+Adding a pattern is its class (in its family's module) plus one entry in
+:data:`DETECTORS` and one block in ``config/patterns.yaml``. :meth:`PatternSet.from_mapping`
+refuses a configured name without a class, a class without configuration, unknown
+parameters and unknown instrument classes, so the file and the code cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aion.tables.patterns.base import Detector, InstrumentKind
+from aion.tables.patterns.core import (
+    Breakout,
+    DownsideMomentum,
+    HiddenAccumulation,
+    Reversal,
+    UpsideMomentum,
+    VolumeBreakout,
+    VolumePriceDivergence,
+    VolumeSpike,
+)
+
+DETECTORS: tuple[type[Detector], ...] = (
+    VolumeSpike,
+    VolumeBreakout,
+    VolumePriceDivergence,
+    UpsideMomentum,
+    DownsideMomentum,
+    Breakout,
+    Reversal,
+    HiddenAccumulation,
+)
+"""Every detector class (names unique)."""
+
+_BY_NAME = {d.NAME: d for d in DETECTORS}
+
+
+@dataclass(frozen=True)
+class PatternSpec:
+    """One configured pattern.
+
+    Attributes:
+        detector: The detector, built with its parameters.
+        enabled: Whether it runs.
+        cooldown_ms: Minimum event time between two alerts of it on one instrument.
+        applies_to: Instrument classes it runs on.
+        summary: One-line definition.
+    """
+
+    detector: Detector
+    enabled: bool
+    cooldown_ms: int
+    applies_to: frozenset[InstrumentKind]
+    summary: str
+
+    @property
+    def name(self) -> str:
+        """The pattern's name."""
+        return self.detector.NAME
+
+    @property
+    def category(self) -> str:
+        """The pattern's category."""
+        return self.detector.CATEGORY
+
+
+@dataclass(frozen=True)
+class PatternSet:
+    """The configured patterns, in registry order.
+
+    Attributes:
+        specs: Every configured pattern (enabled or not).
+    """
+
+    specs: tuple[PatternSpec, ...] = ()
+
+    def enabled_for(self, kind: InstrumentKind) -> tuple[PatternSpec, ...]:
+        """Enabled patterns that apply to an instrument class."""
+        return tuple(s for s in self.specs if s.enabled and kind in s.applies_to)
+
+    @classmethod
+    def from_mapping(cls, blocks: Mapping[str, Any]) -> PatternSet:
+        """Build from ``config/patterns.yaml``'s ``patterns`` mapping.
+
+        Args:
+            blocks: Pattern name to ``{category, enabled, cooldown_s, applies_to,
+                summary, params}``.
+
+        Returns:
+            The set.
+
+        Raises:
+            ValueError: On a name without a class, a class without a block, a category
+                that is not the class's, an unknown instrument class or parameter.
+        """
+        unknown = sorted(set(blocks) - set(_BY_NAME))
+        if unknown:
+            raise ValueError(f"patterns without a detector class: {', '.join(unknown)}")
+        missing = [d.NAME for d in DETECTORS if d.NAME not in blocks]
+        if missing:
+            raise ValueError(f"detectors missing from the pattern registry: {', '.join(missing)}")
+        specs = []
+        for kind in DETECTORS:
+            block = dict(blocks[kind.NAME] or {})
+            where = f"pattern {kind.NAME}"
+            if block.get("category", kind.CATEGORY) != kind.CATEGORY:
+                raise ValueError(f"{where}: category {block['category']!r} is not "
+                                 f"{kind.CATEGORY!r}")
+            try:
+                applies = frozenset(InstrumentKind(a) for a in
+                                    block.get("applies_to", [k.value for k in kind.APPLIES_TO]))
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
+            cooldown = float(block.get("cooldown_s", 900))
+            if cooldown < 0:
+                raise ValueError(f"{where}: cooldown_s must be >= 0")
+            try:
+                params = kind.Params.from_mapping(block.get("params"))
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
+            specs.append(PatternSpec(kind(params), bool(block.get("enabled", True)),
+                                     int(cooldown * 1000), applies,
+                                     str(block.get("summary", ""))))
+        return cls(tuple(specs))
