@@ -282,7 +282,7 @@ def update(
         for bar in bars:
             ind.update_bar(bar.open, bar.high, bar.low, bar.close, float(bar.volume))
             if detect:
-                alerts.extend(_detect(an, info, token, bar, ind.values(), config))
+                alerts.extend(_detect(an, info, token, bar, ind.values, config))
         out.append(IndicatorUpdate(token=token, symbol=symbol, ts_ns=ts_ns,
                                    bar_start_ns=bars[-1].start_ns, values=ind.values()))
         if alerts:
@@ -310,7 +310,8 @@ def update(
 
 
 def _detect(an: Analytics, info: InstrumentInfo, token: int, bar: Bar,
-            values: dict[str, Any], config: AnalyticsConfig) -> list[AlertRecord]:
+            values: Callable[[], dict[str, Any]], config: AnalyticsConfig
+            ) -> list[AlertRecord]:
     """Run the pattern detectors on one closed bar (:mod:`aion.tables.patterns.alerts`)."""
     ps = an.setdefault(PatternState, PatternState)
     vwap = an.get(SessionVwap)

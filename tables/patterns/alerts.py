@@ -20,12 +20,13 @@ The alert's ``timestamp`` is the bar's end: validation enters at the first price
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aion.tables.bars import Bar
 from aion.tables.expiry import TradingCalendar
-from aion.tables.patterns.base import BarContext, Hit, InstrumentKind, Signal
+from aion.tables.patterns.base import BarContext, Hit, InstrumentKind, LazyValues, Signal
 from aion.tables.patterns.features import BarRow
 from aion.tables.patterns.registry import PatternSet
 from aion.tables.patterns.risk import RiskConfig, risk_metrics
@@ -60,7 +61,7 @@ class AlertConfig:
     @property
     def active(self) -> bool:
         """Whether any pattern is enabled."""
-        return any(s.enabled for s in self.patterns.specs)
+        return self.patterns.any_enabled
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,16 +102,17 @@ def in_market_hours(bar_start_ns: int, calendar: TradingCalendar | None) -> bool
     return not calendar.covers(day) or calendar.is_trading_day(day)
 
 
-def on_bar(state: PatternState, subject: AlertSubject, bar: Bar, indicators: dict[str, Any],
-           vwap: float | None, config: AlertConfig, baseline: VolumeBaseline
-           ) -> list[AlertRecord]:
+def on_bar(state: PatternState, subject: AlertSubject, bar: Bar,
+           indicators: Callable[[], dict[str, Any]], vwap: float | None, config: AlertConfig,
+           baseline: VolumeBaseline) -> list[AlertRecord]:
     """Run the detectors on one closed bar and turn their hits into alerts.
 
     Args:
         state: The instrument's pattern state (updated in place).
         subject: The instrument.
         bar: The closed bar.
-        indicators: Indicator values including the bar.
+        indicators: Gives the indicator values including the bar (called only when a
+            detector or an alert needs them: most bars need neither).
         vwap: Session VWAP at its close.
         config: Alerting parameters.
         baseline: The volume baseline (time-of-day multipliers).
@@ -124,7 +126,8 @@ def on_bar(state: PatternState, subject: AlertSubject, bar: Bar, indicators: dic
                  float(bar.volume), mult)
     f = state.features
     ctx = BarContext(bar=row, features=f, rel_volume=f.rel_volume(row.volume, mult),
-                     indicators=indicators, vwap=vwap, kind=subject.kind, minute=minute)
+                     values=LazyValues(indicators), vwap=vwap, kind=subject.kind,
+                     minute=minute)
     out: list[AlertRecord] = []
     open_now = in_market_hours(bar.start_ns, config.calendar)
     for spec in config.patterns.enabled_for(subject.kind):
@@ -138,19 +141,18 @@ def on_bar(state: PatternState, subject: AlertSubject, bar: Bar, indicators: dic
             continue
         state.last_alert_ms[spec.name] = ctx.end_ms
         state.alerts += 1
-        out.append(_alert(subject, spec.name, spec.category, hit, ctx, bar, indicators,
-                          f.atr, config.risk))
+        out.append(_alert(subject, spec.name, spec.category, hit, ctx, bar, f.atr,
+                          config.risk))
     f.update(row, int(ist_day(bar.start_ns)))
     return out
 
 
 def _alert(subject: AlertSubject, pattern: str, category: str, hit: Hit, ctx: BarContext,
-           bar: Bar, indicators: dict[str, Any], atr: float | None,
-           risk: RiskConfig) -> AlertRecord:
+           bar: Bar, atr: float | None, risk: RiskConfig) -> AlertRecord:
     """Price a hit and build its alert."""
     m = risk_metrics(hit.signal.value, bar.close, hit.expected_move, hit.price_change, atr,
                      subject.lot_size, 1.0, risk)
-    snapshot = {k: float(v) for k, v in indicators.items()
+    snapshot = {k: float(v) for k, v in ctx.indicators.items()
                 if k in SNAPSHOT_KEYS and isinstance(v, int | float) and math.isfinite(v)}
     details = {k: (round(v, 6) if isinstance(v, float) else v)
                for k, v in (hit.details or {}).items()}

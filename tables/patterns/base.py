@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
@@ -43,6 +44,26 @@ class InstrumentKind(enum.StrEnum):
     CHAIN = "underlying_chain"
 
 
+class LazyValues:
+    """A zero-argument function's result, computed on the first call and kept.
+
+    Args:
+        make: The function (e.g. ``IndicatorSet.values``).
+    """
+
+    __slots__ = ("_make", "_value")
+
+    def __init__(self, make: Callable[[], dict[str, Any]]) -> None:
+        self._make = make
+        self._value: dict[str, Any] | None = None
+
+    def __call__(self) -> dict[str, Any]:
+        """The values (computed on the first call)."""
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+
 @dataclass(frozen=True, slots=True)
 class BarContext:
     """What a detector sees at one bar's close.
@@ -51,7 +72,8 @@ class BarContext:
         bar: The bar that just closed.
         features: Features of the bars before it (not updated with ``bar`` yet).
         rel_volume: The bar's volume over its time-of-day expectation (None: warming up).
-        indicators: Indicator values including this bar (``IndicatorSet.values``).
+        values: Gives the indicator values including this bar (``IndicatorSet.values``),
+            computed on first use (see :attr:`indicators`).
         vwap: Session VWAP at the bar's close, None without volume.
         kind: The instrument's class.
         minute: Session minute of the bar (0 = 09:15).
@@ -60,10 +82,15 @@ class BarContext:
     bar: BarRow
     features: BarFeatures
     rel_volume: float | None
-    indicators: dict[str, Any]
+    values: LazyValues
     vwap: float | None
     kind: InstrumentKind
     minute: int
+
+    @property
+    def indicators(self) -> dict[str, Any]:
+        """Indicator values including this bar (computed once, on first use)."""
+        return self.values()
 
     @property
     def end_ms(self) -> int:

@@ -9,7 +9,7 @@ parameters and unknown instrument classes, so the file and the code cannot drift
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aion.tables.patterns.base import Detector, InstrumentKind
@@ -77,10 +77,23 @@ class PatternSet:
     """
 
     specs: tuple[PatternSpec, ...] = ()
+    _by_kind: dict[InstrumentKind, tuple[PatternSpec, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Asked once per closed bar: answered from a table built once.
+        for kind in InstrumentKind:
+            self._by_kind[kind] = tuple(s for s in self.specs
+                                        if s.enabled and kind in s.applies_to)
+
+    @property
+    def any_enabled(self) -> bool:
+        """Whether any pattern is enabled."""
+        return any(self._by_kind.values())
 
     def enabled_for(self, kind: InstrumentKind) -> tuple[PatternSpec, ...]:
         """Enabled patterns that apply to an instrument class."""
-        return tuple(s for s in self.specs if s.enabled and kind in s.applies_to)
+        return self._by_kind[kind]
 
     @classmethod
     def from_mapping(cls, blocks: Mapping[str, Any]) -> PatternSet:

@@ -5,6 +5,7 @@ Imported by the integration tests of this folder (pytest puts the folder on ``sy
 
 from __future__ import annotations
 
+import json
 import re
 import string
 
@@ -12,7 +13,7 @@ import redis
 
 from aion.config import KeyLayout, url_for_db
 
-DBS = (0, 1, 2, 5)
+DBS = (0, 1, 2, 3, 5)
 
 
 def _kind_matchers(layout: KeyLayout) -> list[tuple[str, int, re.Pattern[str]]]:
@@ -51,6 +52,10 @@ def redis_snapshot(url: str) -> dict[int, dict[str, object]]:
                 value = client.get(key)
             elif kind == "list":
                 value = client.lrange(key, 0, -1)
+            elif kind == "stream":
+                # Entry ids are arrival times: compare the entries as a sorted multiset.
+                value = sorted(json.dumps(fields, sort_keys=True)
+                               for _, fields in client.xrange(key))
             else:
                 raise AssertionError(f"db{db} {key}: unexpected Redis type {kind}")
             kinds = [k for k, kdb, rx in matchers if kdb == db and rx.fullmatch(key)]

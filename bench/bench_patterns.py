@@ -1,0 +1,68 @@
+"""Benchmark: the cost of pattern detection, alerts and forward validation in the engine.
+
+Runs the direct driver (decode + apply, no Kafka, no Redis) on the bundled sample session
+with its daily history, alternately with detection off (``patterns.enabled: false``) and
+with every pattern of ``config/patterns.yaml`` enabled, and prints ticks/s of each run, the
+alerts and validation windows produced, and the ratio of the medians (issue 13's budget:
+a drop of at most 15 %).
+
+Run: ``python bench/bench_patterns.py [--rounds 3] [--bundle 1000] [--partitions 4]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from aion.agents.context import analytics_config
+from aion.agents.daily_history import build_averages, load_daily_history
+from aion.agents.direct import run_direct
+from aion.config import Settings
+from aion.streams.instruments import InstrumentMaster
+from aion.streams.sample import sample_daily_history_path, sample_session_path
+from aion.tables.records import AlertRecord, ValidationRecord
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="off/on pairs (default 3)")
+    parser.add_argument("--bundle", type=int, default=1000, help="packets per bundle")
+    parser.add_argument("--partitions", type=int, default=4, help="tick partitions")
+    args = parser.parse_args()
+    console = Console()
+    settings = Settings.load()
+    path = sample_session_path(settings.cache_dir)
+    averages = build_averages(load_daily_history(sample_daily_history_path(settings.cache_dir)))
+    master = InstrumentMaster.from_csv(path.with_suffix(".instruments.csv"))
+    configs = {
+        "off": analytics_config(settings.with_overrides(patterns={"enabled": False}).get),
+        "on": analytics_config(settings.get),
+    }
+    rates: dict[str, list[float]] = {"off": [], "on": []}
+    table = Table(title=f"direct driver on the sample ({path.name})")
+    for col in ("round", "patterns", "ticks", "ticks/s", "alerts", "validation windows"):
+        table.add_column(col, justify="right")
+    for r in range(1, args.rounds + 1):
+        for name, config in configs.items():
+            res = run_direct(path, master, partitions=args.partitions,
+                             bundle_packets=args.bundle, averages=averages, config=config)
+            rate = res.packets / res.seconds
+            rates[name].append(rate)
+            alerts = sum(1 for x in res.records if isinstance(x, AlertRecord))
+            windows = sum(1 for x in res.records if isinstance(x, ValidationRecord))
+            table.add_row(str(r), name, f"{res.packets:,}", f"{rate:,.0f}", f"{alerts:,}",
+                          f"{windows:,}")
+            console.print(f"round {r} patterns {name}: {rate:,.0f} ticks/s")
+    console.print(table)
+    off, on = statistics.median(rates["off"]), statistics.median(rates["on"])
+    console.print(f"median ticks/s: off {off:,.0f}, on {on:,.0f}; on/off = {on / off:.3f} "
+                  f"(drop {100 * (1 - on / off):.1f} %)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
