@@ -18,6 +18,7 @@ from aion.agents.outputs import OUTPUTS
 from aion.agents.writers.base import TtlPolicy
 from aion.config import KeyLayout, url_for_db
 from aion.tables.records import (
+    AlertRecord,
     BarClosed,
     BucketClosed,
     ChainSnapshot,
@@ -26,6 +27,7 @@ from aion.tables.records import (
     ProfileUpdate,
     Record,
     SessionSnapshot,
+    ValidationRecord,
     VixRegimeUpdate,
     VolumeAverages,
     VolumeRatio,
@@ -39,7 +41,7 @@ MS = T0 // 1_000_000
 @pytest.fixture()
 def dbs(redis_flushed: str) -> Iterator[dict[int, redis.Redis]]:
     clients = {db: redis.Redis.from_url(url_for_db(redis_flushed, db), decode_responses=True)
-               for db in (0, 1, 2, 5)}
+               for db in (0, 1, 2, 3, 5)}
     yield clients
     for c in clients.values():
         c.close()
@@ -69,7 +71,8 @@ def bar(symbol: str | None = "NSE:RELIANCE", close: float = 1500.8) -> BarClosed
 
 def test_every_mirrored_output_has_a_writer_test() -> None:
     tested = {BarClosed, BucketClosed, SessionSnapshot, IndicatorUpdate, VwapUpdate,
-              VolumeRatio, VixRegimeUpdate, ProfileUpdate, ChainSnapshot, VolumeAverages}
+              VolumeRatio, VixRegimeUpdate, ProfileUpdate, ChainSnapshot, VolumeAverages,
+              AlertRecord, ValidationRecord}
     assert {o.record for o in OUTPUTS.mirrored()} == tested
 
 
@@ -256,3 +259,67 @@ async def test_chain_greeks_keys_carry_the_reason(redis_flushed, dbs) -> None:
     summary = json.loads(get("NSE:TESTMIRROR", "option_chain"))
     assert summary["value"]["atm_strike"] == 26000.0 and "options" not in summary["value"]
     assert "t" not in summary["value"]
+
+
+def alert(bar_ms: int = MS) -> AlertRecord:
+    return AlertRecord(
+        alert_id=f"RELIANCE:volume_spike:{bar_ms}", token=738561, symbol="NSE:RELIANCE",
+        pattern="volume_spike", category="core", signal="BULLISH", action="BUY",
+        entry_price=1500.0, target_price=1522.5, stop_loss=1480.0, quantity=250, lot_size=1,
+        confidence=0.85, expected_move=1.5, rr_ratio=1.125, volume_ratio=4.5,
+        timestamp=bar_ms + 60_000, ts_ns=(bar_ms + 60_000) * 1_000_000,
+        bar_start_ns=bar_ms * 1_000_000, atr=10.0, indicators={"rsi": 61.5},
+        details={"rel_volume": 4.5})
+
+
+async def test_alert_hash_stream_and_pattern_hit(redis_flushed, dbs) -> None:
+    await write(redis_flushed, alert())
+    key = f"alert:RELIANCE:volume_spike:{MS}"
+    h = dbs[0].hgetall(key)
+    assert h["symbol"] == "NSE:RELIANCE" and h["pattern"] == "volume_spike"
+    assert (h["signal"], h["action"]) == ("BULLISH", "BUY")
+    assert float(h["entry_price"]) == 1500.0 and float(h["stop_loss"]) == 1480.0
+    assert float(h["target_price"]) == 1522.5 and int(h["quantity"]) == 250
+    assert int(h["timestamp"]) == MS + 60_000 and float(h["confidence"]) == 0.85
+    assert json.loads(h["indicators"]) == {"rsi": 61.5}
+    assert ttl_is(dbs[0], key, 86400)
+    entries = dbs[1].xrange("alerts:stream")
+    assert len(entries) == 1 and entries[0][1]["alert_id"] == h["alert_id"]
+    assert dbs[1].ttl("alerts:stream") == -1
+    hit = json.loads(dbs[1].hget("patterns:NSE:RELIANCE", "volume_spike"))
+    assert hit["alert_id"] == h["alert_id"] and hit["signal"] == "BULLISH"
+    assert ttl_is(dbs[1], "patterns:NSE:RELIANCE", 86400)
+
+
+def window(minutes: int, success: bool | None, ret: float, end_ms: int,
+           confidence: float = 0.85) -> ValidationRecord:
+    return ValidationRecord(
+        alert_id=f"RELIANCE:volume_spike:{MS}", token=738561, symbol="NSE:RELIANCE",
+        pattern="volume_spike", confidence=confidence, direction=1, window_min=minutes,
+        entry_ms=MS + 60_100, entry_price=1500.0, end_ms=end_ms, exit_ms=end_ms,
+        exit_price=1500.0 * (1 + ret / 100), return_pct=ret, net_return_pct=ret - 0.05,
+        cost=37.5, mfe_pct=max(ret, 0.0), mae_pct=0.1, first_touch="neither", touch_ms=None,
+        success=success, cut_at_close=False, closed_at_session_end=False,
+        ts_ns=end_ms * 1_000_000)
+
+
+async def test_validation_keys_and_counters(redis_flushed, dbs) -> None:
+    # Written in reverse time order: the sets hold them by end time all the same.
+    w5 = window(5, True, 0.4, MS + 360_100)
+    w1 = window(1, False, -0.2, MS + 120_100)
+    await write(redis_flushed, w5, w1)
+    per_alert = dbs[0].hgetall(f"forward_validation:alert:RELIANCE:volume_spike:{MS}")
+    assert set(per_alert) == {"1m", "5m"}
+    assert json.loads(per_alert["5m"])["return_pct"] == 0.4
+    for db, key in ((0, "forward_validation:results"), (1, "validation_results:recent")):
+        members = dbs[db].zrange(key, 0, -1, withscores=True)
+        assert [json.loads(m)["window_min"] for m, _ in members] == [1, 5]
+        assert [score for _, score in members] == [MS + 120_100, MS + 360_100]
+    perf = dbs[3].hgetall("pattern_performance")
+    assert perf["volume_spike:5m:count"] == "1" and perf["volume_spike:5m:success"] == "1"
+    assert perf["volume_spike:1m:success"] == "0"
+    assert perf["volume_spike:5m:return_sum_upct"] == "400000"  # 0.4 % in micro-percent
+    assert perf["volume_spike:1m:net_return_sum_upct"] == "-250000"
+    # Calibration counters on the 5-minute window only, by confidence decile (0.85 -> 8).
+    assert dbs[3].hgetall("signal_quality") == {"volume_spike:c8:count": "1",
+                                                "volume_spike:c8:success": "1"}
