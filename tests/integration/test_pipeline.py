@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 import redis
 from redis_snapshot import redis_diff, redis_snapshot
@@ -198,7 +200,10 @@ def reference(settings: Settings, infra: Infra, session: Path) -> RunResult:
 
 def test_reference_run_is_complete(reference: RunResult, session: Path) -> None:
     master = InstrumentMaster.from_csv(instruments_csv_for(session))
-    assert len(reference.states) == len(master)
+    # Every instrument that ticked has a state (far strikes may stay silent in a window).
+    ticked = set(pc.unique(pq.read_table(session, columns=["token"])["token"]).to_pylist())
+    assert ticked <= {i.instrument_token for i in master}
+    assert len(reference.states) == len(ticked) > 0.5 * len(master)
     assert reference.bars, "no bars closed"
     # Exactly-once in an uninterrupted run: no bar emitted twice.
     twice = [b for b, copies in reference.bars.items() if len(copies) != 1]
@@ -206,7 +211,7 @@ def test_reference_run_is_complete(reference: RunResult, session: Path) -> None:
     bars = reference.unique_bars()
     assert reference.redis[0], "session/bucket keys missing in DB 0"
     sessions = [k for k in reference.redis[0] if k.startswith("session:")]
-    assert len(sessions) == len(master)
+    assert len(sessions) == len(ticked)
     assert any(k.startswith("volume:volume:bucket5:") for k in reference.redis[0])
     assert len(reference.redis[1]) == len({b["symbol"] for b in bars.values()})
     # The snapshot reads lists whole: the profile history is there and has no duplicates.

@@ -384,9 +384,11 @@ def test_simulated_session_is_finite_and_consistent(simulated: Path) -> None:
 
 def test_cli_prints_the_table(simulated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                               capsys: pytest.CaptureFixture[str]) -> None:
+    import aion.cli
     from aion.cli import main
 
-    monkeypatch.setenv("COLUMNS", "250")  # one table row per line
+    # One table row per line (the console may exist already, so set its width itself).
+    monkeypatch.setattr(aion.cli.console, "width", 250)
     assert main(["stats", str(simulated)]) == 0
     out = capsys.readouterr().out
     for t in TARGETS:
