@@ -322,9 +322,13 @@ class HiddenAccumulation(Detector):
 
     Conditions over the last ``bars`` (10) bars (this one included): mean relative volume
     ``>= min_ratio`` (2x) while the close-to-close range (highest minus lowest close, log)
-    stays within ``max_sigma`` (1.5) σ sqrt(bars). Direction: BULLISH when the close is in
-    the upper half of that range (absorbed selling), BEARISH in the lower half. Fires once
-    per episode. Confidence ``0.5 + 0.1 (mean rv - min_ratio)``.
+    stays within ``max_sigma`` (1.5) σ sqrt(bars). Each bar's relative volume is the one
+    it had at its own close (against the expectation before it,
+    :meth:`.features.BarFeatures.past_rel_volumes`), so the window's own volume does not
+    raise the bar it is measured against; the window's bars must all be past the
+    warm-up. Direction: BULLISH when the close is in the upper half of that range
+    (absorbed selling), BEARISH in the lower half. Fires once per episode. Confidence
+    ``0.5 + 0.1 (mean rv - min_ratio)``.
     """
 
     NAME = "hidden_accumulation"
@@ -343,9 +347,11 @@ class HiddenAccumulation(Detector):
         sigma = f.sigma
         ok = False
         mean_rv = 0.0
-        if sigma is not None and len(back) == p.bars - 1 and f.vol_base > 0:
+        past = f.past_rel_volumes(p.bars - 1)
+        if (sigma is not None and len(back) == p.bars - 1 and past is not None
+                and ctx.rel_volume is not None):
             window = [*back, ctx.bar]
-            mean_rv = sum(b.volume / (b.multiplier * f.vol_base) for b in window) / p.bars
+            mean_rv = (sum(past) + ctx.rel_volume) / p.bars
             closes = [b.close for b in window]
             span = math.log(max(closes) / min(closes)) if min(closes) > 0 else math.inf
             ok = mean_rv >= p.min_ratio and span <= p.max_sigma * sigma * math.sqrt(p.bars)
