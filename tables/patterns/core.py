@@ -75,6 +75,12 @@ class BreakoutParams(DetectorParams):
 
     lookback: int = 20
     min_sigma: float = 1.0
+
+
+@dataclass(frozen=True)
+class VolumeBreakoutParams(BreakoutParams):
+    """:class:`BreakoutParams` plus ``min_ratio``: the bar's relative volume."""
+
     min_ratio: float = 2.0
 
 
@@ -132,11 +138,11 @@ class VolumeBreakout(Detector):
 
     NAME = "volume_breakout"
     CATEGORY = "core"
-    Params = BreakoutParams
+    Params = VolumeBreakoutParams
 
     def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
         """The class docstring's definition, on one closed bar."""
-        p: BreakoutParams = self.params  # type: ignore[assignment]
+        p: VolumeBreakoutParams = self.params  # type: ignore[assignment]
         rv = ctx.rel_volume
         if rv is None or rv < p.min_ratio:
             return None
