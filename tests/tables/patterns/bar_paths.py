@@ -17,6 +17,8 @@ import itertools
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from aion.config.patterns import load_patterns
 from aion.tables.bars import Bar
 from aion.tables.patterns.alerts import AlertConfig, AlertSubject, on_bar
@@ -153,3 +155,22 @@ def alerts_of(name: str, bars: Sequence[Bar], cooldown_s: float = 0.0
               ) -> list[tuple[int, AlertRecord]]:
     """Alerts of one pattern alone on a path (cooldown 0 by default: every hit)."""
     return feed(bars, AlertConfig(patterns=only(name, cooldown_s)))
+
+
+def all_enabled(cooldown_s: float | None = 0.0) -> AlertConfig:
+    """Every pattern enabled for equities (cooldown overridden unless None)."""
+    blocks = {k: dict(v) for k, v in load_patterns().items()}
+    for block in blocks.values():
+        block["enabled"] = True
+        block["applies_to"] = ["equity"]
+        if cooldown_s is not None:
+            block["cooldown_s"] = cooldown_s
+    return AlertConfig(patterns=PatternSet.from_mapping(blocks))
+
+
+def wild_steps(seed: int, n: int) -> list[tuple[float, float]]:
+    """Random returns (up to +/-6 R) and volumes (0.1x to 12x): every detector has a chance."""
+    rng = np.random.default_rng(seed)
+    rets = rng.choice([-6, -3, -1.5, -1, -0.5, 0.5, 1, 1.5, 3, 6], size=n)
+    vols = rng.choice([0.1, 0.5, 1.0, 1.0, 2.0, 3.0, 5.0, 12.0], size=n)
+    return [(float(r), float(v)) for r, v in zip(rets, vols, strict=True)]

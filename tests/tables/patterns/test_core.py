@@ -13,26 +13,26 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 from bar_paths import (
     BASELINE,
     SUBJECT,
     R,
     alerts_of,
+    all_enabled,
     closes_of,
     feed,
     path,
     path_from_closes,
     quiet,
     ref_sigma,
+    wild_steps,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aion.config.patterns import load_patterns
 from aion.tables.bars import Bar
-from aion.tables.patterns.alerts import AlertConfig
 from aion.tables.patterns.base import BarContext, Hit
 from aion.tables.patterns.features import BarFeatures, BarRow
 from aion.tables.patterns.registry import DETECTORS, PatternSet
@@ -262,35 +262,17 @@ def test_hidden_accumulation_near_miss_range_one_point_six(sign: float) -> None:
 
 # ---- every detector: warm-up, bounded confidence, causality -----------------------------
 
-def _all_enabled(cooldown_s: float | None = 0.0) -> AlertConfig:
-    blocks = {k: dict(v) for k, v in load_patterns().items()}
-    for block in blocks.values():
-        block["enabled"] = True
-        block["applies_to"] = ["equity"]
-        if cooldown_s is not None:
-            block["cooldown_s"] = cooldown_s
-    return AlertConfig(patterns=PatternSet.from_mapping(blocks))
-
-
-def wild_steps(seed: int, n: int) -> list[tuple[float, float]]:
-    """Random returns (up to +/-6 R) and volumes (0.1x to 12x): every detector has a chance."""
-    rng = np.random.default_rng(seed)
-    rets = rng.choice([-6, -3, -1.5, -1, -0.5, 0.5, 1, 1.5, 3, 6], size=n)
-    vols = rng.choice([0.1, 0.5, 1.0, 1.0, 2.0, 3.0, 5.0, 12.0], size=n)
-    return [(float(r), float(v)) for r, v in zip(rets, vols, strict=True)]
-
-
 def test_nothing_fires_in_the_first_ten_bars() -> None:
     # Wild bars from the start; many would fire later in the path.
     for seed in range(20):
-        got = feed(path(wild_steps(seed, 10) + quiet(50)), _all_enabled())
+        got = feed(path(wild_steps(seed, 10) + quiet(50)), all_enabled())
         assert all(i >= 10 for i, _ in got)
 
 
 def test_every_detector_fires_somewhere_on_wild_paths_and_confidence_is_bounded() -> None:
     seen: set[str] = set()
     for seed in range(30):
-        got = feed(path(quiet(20) + wild_steps(seed, 150)), _all_enabled())
+        got = feed(path(quiet(20) + wild_steps(seed, 150)), all_enabled())
         for _, a in got:
             assert 0.0 <= a.confidence <= 1.0, a
             seen.add(a.pattern)
@@ -304,7 +286,7 @@ def test_every_detector_fires_somewhere_on_wild_paths_and_confidence_is_bounded(
        cooldown=st.sampled_from([0.0, None]))
 def test_hits_up_to_bar_t_do_not_depend_on_later_bars(seed: int, n: int, t: int,
                                                       cooldown: float | None) -> None:
-    config = _all_enabled(cooldown)
+    config = all_enabled(cooldown)
     bars = path(quiet(12) + wild_steps(seed, n))
     t = min(t, len(bars) - 1)
     full = [(i, a) for i, a in feed(bars, config) if i <= t]
