@@ -245,8 +245,10 @@ def update(
 
     Returns:
         What changed, as records in a fixed order: VWAP (after ticks), VIX regime (the
-        VIX instrument), indicators (after a closed bar), volume ratios (closed
-        buckets), profile (when due).
+        VIX instrument), indicators (after a closed bar), alerts (closed bars, in bar
+        order), forward-validation windows closed by the bundle's ticks (in tick order;
+        at ``flush`` also those the session end closes), volume ratios (closed buckets),
+        profile (when due).
     """
     out: list[Record] = []
     n = len(prices)
@@ -272,9 +274,6 @@ def update(
             ps.add(prices, incs, event_ns, days)
         if info.is_vix:
             out.extend(_vix(an, token, symbol, ts_ns, prices, event_ns, config))
-    pv = an.get(PendingValidations)
-    if pv is not None and pv.pending and n:
-        out.extend(_validate(pv, info, token, prices, event_ns, config.validation))
     if bars:
         ind = an.setdefault(IndicatorSet, lambda: IndicatorSet(config.indicators))
         detect = config.alerts.active and bool(config.alerts.patterns.enabled_for(info.kind))
@@ -287,7 +286,13 @@ def update(
                                    bar_start_ns=bars[-1].start_ns, values=ind.values()))
         if alerts:
             out.extend(alerts)
-            out.extend(_open_validations(an, info, alerts, prices, event_ns, config.validation))
+            _open_validations(an, info, alerts, config.validation)
+    # One pass over the bundle's ticks for the older validations and the ones just opened
+    # (those skip every tick up to their alert's time): the windows come out in tick
+    # order, so neither the results nor their order depend on where bundles are cut.
+    pv = an.get(PendingValidations)
+    if pv is not None and pv.pending and n:
+        out.extend(_validate(pv, info, token, prices, event_ns, config.validation))
     if flush:
         pv = an.get(PendingValidations)
         if pv is not None and pv.pending:
@@ -324,29 +329,22 @@ _COST_CLASS = {InstrumentKind.FUTURE: InstrumentClass.FUTURE,
 
 
 def _open_validations(an: Analytics, info: InstrumentInfo, alerts: list[AlertRecord],
-                      prices: np.ndarray, event_ns: np.ndarray,
-                      config: ValidationConfig) -> list[Record]:
-    """Start validating new alerts and feed them the bundle's ticks after them.
+                      config: ValidationConfig) -> None:
+    """Start validating new alerts (appended to the instrument's pending validations).
 
-    The instrument's older validations already took this bundle's ticks; the new ones
-    take them here (they skip every tick up to their own time), so the result does not
-    depend on where bundles are cut.
+    :func:`update` then feeds the bundle's ticks to every pending validation in one pass;
+    the new ones skip every tick up to their own time.
     """
-    fresh = PendingValidations()
+    pv = an.setdefault(PendingValidations, PendingValidations)
     for a in alerts:
         direction = {"BULLISH": 1, "BEARISH": -1}.get(a.signal, 0)
-        forward.open_validation(fresh, forward.Alert(
+        forward.open_validation(pv, forward.Alert(
             alert_id=a.alert_id, token=a.token, event_ms=a.timestamp, direction=direction,
             target=a.target_price if direction else None,
             stop=a.stop_loss if direction else None,
             quantity=max(a.quantity, a.lot_size, 1),
             instrument_class=_COST_CLASS.get(info.kind, InstrumentClass.EQUITY),
             pattern=a.pattern, confidence=a.confidence), config)
-    out = _validate(fresh, info, alerts[0].token, prices, event_ns, config)
-    pv = an.setdefault(PendingValidations, PendingValidations)
-    pv.pending.extend(fresh.pending)
-    pv.unentered += fresh.unentered
-    return out
 
 
 def _validate(pv: PendingValidations, info: InstrumentInfo, token: int, prices: np.ndarray,
