@@ -9,6 +9,10 @@ alert and validation records must be the same.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -20,8 +24,8 @@ from aion.tables.engine import END_OF_STREAM_NS, EngineContext, apply_bundle, fl
 from aion.tables.expiry import TradingCalendar
 from aion.tables.instrument_state import InstrumentState
 from aion.tables.patterns.alerts import AlertConfig
-from aion.tables.patterns.base import InstrumentKind
-from aion.tables.patterns.registry import PatternSet
+from aion.tables.patterns.base import BarContext, Detector, Hit, InstrumentKind, Signal
+from aion.tables.patterns.registry import PatternSet, PatternSpec
 from aion.tables.records import AlertRecord, ValidationRecord
 from aion.tables.timeutil import NS_PER_S, ist_wall_ns
 
@@ -33,8 +37,8 @@ CONFIG = AnalyticsConfig(alerts=AlertConfig(
     calendar=TradingCalendar(NseCalendar.load())))
 
 
-def context() -> EngineContext:
-    return EngineContext(CONFIG, {TOKEN: INFO}.get, lambda t: None, {})
+def context(config: AnalyticsConfig = CONFIG) -> EngineContext:
+    return EngineContext(config, {TOKEN: INFO}.get, lambda t: None, {})
 
 
 def session(seed: int, minutes: int = 200) -> tuple[np.ndarray, np.ndarray]:
@@ -66,24 +70,24 @@ def session(seed: int, minutes: int = 200) -> tuple[np.ndarray, np.ndarray]:
     return arr, times + 1_000_000
 
 
-def run(arr: np.ndarray, recv: np.ndarray, cuts: list[int], restart: bool = False
-        ) -> tuple[list[AlertRecord], list[ValidationRecord]]:
+def run(arr: np.ndarray, recv: np.ndarray, cuts: list[int], restart: bool = False,
+        config: AnalyticsConfig = CONFIG) -> tuple[list[AlertRecord], list[ValidationRecord]]:
     """Apply the ticks in bundles ending at ``cuts``, then flush; alerts and validations."""
     states: dict[int, InstrumentState] = {}
     records = []
     bounds = [0, *cuts, len(arr)]
-    for off, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False)):
+    for off, (lo, hi) in enumerate(itertools.pairwise(bounds)):
         if lo == hi:
             continue
         out = apply_bundle(states.get, arr[lo:hi], recv[lo:hi], 0, off,
                            known=lambda t: True, error_reasons=ERROR_REASONS,
-                           context=context())
+                           context=context(config))
         states.update(out.touched)
         records.extend(out.records)
         if restart:  # every bundle as if the worker had restarted from the changelog
-            states = {t: InstrumentState.from_bytes(s.to_bytes(), CONFIG)
+            states = {t: InstrumentState.from_bytes(s.to_bytes(), config)
                       for t, s in states.items()}
-    out = flush_states(states, END_OF_STREAM_NS, context(), 0, 10**6)
+    out = flush_states(states, END_OF_STREAM_NS, context(config), 0, 10**6)
     records.extend(out.records)
     return ([r for r in records if isinstance(r, AlertRecord)],
             [r for r in records if isinstance(r, ValidationRecord)])
@@ -107,3 +111,41 @@ def test_alerts_and_validations_do_not_depend_on_bundle_cuts(seed: int) -> None:
     assert v1 == v2 == v3
     assert len({(r.alert_id, r.window_min) for r in v1}) == len(v1)
     assert [r.ts_ns for r in v1] == sorted(r.ts_ns for r in v1)
+
+
+class VwapProbe(Detector):
+    """A test detector: a NEUTRAL hit on every bar carrying the context's session VWAP."""
+
+    NAME = "vwap_probe"
+    CATEGORY = "test"
+
+    def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
+        return Hit(Signal.NEUTRAL, 0.5, details={"vwap": ctx.vwap})
+
+
+PROBE_CONFIG = dataclasses.replace(CONFIG, alerts=AlertConfig(patterns=PatternSet((
+    PatternSpec(VwapProbe(), True, 0, frozenset({InstrumentKind.EQUITY}), "probe"),))))
+
+
+def test_detectors_see_the_session_vwap_at_the_bars_close() -> None:
+    """``BarContext.vwap`` is the VWAP of the ticks that arrived before the bar closed
+    (before the first tick at or after its end), whatever the bundle holds after them."""
+    arr, recv = session(3, minutes=60)
+    n = len(arr)
+    inc = np.diff(arr["volume"].astype(np.int64), prepend=0).astype(np.float64)
+    times = arr["exchange_ts"].astype(np.int64) * NS_PER_S
+    cuttings = [list(range(5, n, 5)), list(range(400, n, 400)), []]
+    results = []
+    for cuts in cuttings:
+        alerts, _ = run(arr, recv, cuts, config=PROBE_CONFIG)
+        assert len(alerts) >= 55
+        got = {}
+        for a in alerts:
+            end_ns = a.bar_start_ns + 60 * NS_PER_S
+            known = times < end_ns  # ticks arrive in event-time order here
+            want = float(np.dot(arr["last_price"][known], inc[known]) / inc[known].sum())
+            # details are rounded to 6 decimals in the alert
+            assert a.details["vwap"] == pytest.approx(want, abs=1e-6), a.alert_id
+            got[a.alert_id] = a.details["vwap"]
+        results.append(got)
+    assert results[0].keys() == results[1].keys() == results[2].keys()
