@@ -18,7 +18,15 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from aion.tables.patterns.base import BarContext, Detector, DetectorParams, Hit, Signal
+from aion.tables.patterns.base import (
+    BarContext,
+    Detector,
+    DetectorParams,
+    Hit,
+    Signal,
+    check_count,
+)
+from aion.tables.patterns.features import HISTORY
 from aion.tables.patterns.mathematics import bounded_confidence, protect_outliers
 
 
@@ -75,6 +83,9 @@ class BreakoutParams(DetectorParams):
 
     lookback: int = 20
     min_sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_count(self, "lookback", 1, HISTORY)
 
 
 @dataclass(frozen=True)
@@ -166,6 +177,10 @@ class MomentumParams(DetectorParams):
     min_agree: int = 4
     min_ratio: float = 1.0
 
+    def __post_init__(self) -> None:
+        check_count(self, "bars", 1, HISTORY)
+        check_count(self, "min_agree", 1, self.bars)
+
 
 class _Momentum(Detector):
     """A run of ``bars`` (5) bars moving ``>= min_sigma`` (2.5) σ sqrt(5) one way.
@@ -229,6 +244,10 @@ class ReversalParams(DetectorParams):
     turn_bars: int = 3
     turn_sigma: float = 2.0
 
+    def __post_init__(self) -> None:
+        check_count(self, "turn_bars", 1, HISTORY - 1)
+        check_count(self, "leg_bars", 1, HISTORY - self.turn_bars)
+
 
 class Reversal(Detector):
     """``reversal``: a leg one way, then a turn the other way.
@@ -270,6 +289,10 @@ class DivergenceParams(DetectorParams):
     window: int = 5
     max_fade: float = 0.6
     min_sigma: float = 2.0
+
+    def __post_init__(self) -> None:
+        check_count(self, "lookback", 1, HISTORY)
+        check_count(self, "window", 2, HISTORY // 2)
 
 
 class VolumePriceDivergence(Detector):
@@ -321,6 +344,9 @@ class AccumulationParams(DetectorParams):
     bars: int = 10
     min_ratio: float = 2.0
     max_sigma: float = 1.5
+
+    def __post_init__(self) -> None:
+        check_count(self, "bars", 1, HISTORY)
 
 
 class HiddenAccumulation(Detector):
