@@ -112,3 +112,52 @@ def test_enabled_for_filters_by_switch_and_instrument_class() -> None:
     # Indices have no volume: the volume patterns do not apply to them in the file.
     assert "volume_spike" not in idx and "upside_momentum" in idx
     assert ps.enabled_for(InstrumentKind.OPTION) == ()
+
+
+@pytest.mark.parametrize(("pattern", "key", "value"), [
+    ("breakout", "lookback", 20.5),      # a bar count that is not whole
+    ("breakout", "lookback", True),      # a bool is not a count
+    ("breakout", "min_sigma", "1.0"),    # a string is not a number
+    ("breakout", "min_sigma", float("nan")),
+])
+def test_parameter_values_of_the_wrong_kind_are_refused(pattern: str, key: str,
+                                                        value: Any) -> None:
+    b = blocks()
+    b[pattern]["params"][key] = value
+    with pytest.raises(ValueError, match=rf"{pattern}.*{key}"):
+        PatternSet.from_mapping(b)
+
+
+def test_whole_numbers_are_accepted_for_real_parameters() -> None:
+    b = blocks()
+    b["breakout"]["params"]["min_sigma"] = 2
+    b["breakout"]["params"]["lookback"] = 15.0
+    spec = next(s for s in PatternSet.from_mapping(b).specs if s.name == "breakout")
+    assert spec.detector.params.min_sigma == 2.0
+    assert spec.detector.params.lookback == 15 and isinstance(spec.detector.params.lookback,
+                                                              int)
+
+
+@pytest.mark.parametrize(("pattern", "key", "value"), [
+    ("breakout", "lookback", 0),          # no range to break: max() of nothing
+    ("breakout", "lookback", 31),         # more bars than the features hold: never fires
+    ("upside_momentum", "min_agree", 6),  # more agreeing bars than the run has
+    ("volume_price_divergence", "window", 16),
+    ("reversal", "leg_bars", 28),         # leg + turn longer than the history
+    ("hidden_accumulation", "bars", 0),
+])
+def test_bar_counts_outside_what_the_detector_can_see_are_refused(
+        pattern: str, key: str, value: int) -> None:
+    b = blocks()
+    b[pattern]["params"][key] = value
+    with pytest.raises(ValueError, match=rf"{pattern}.*{key}"):
+        PatternSet.from_mapping(b)
+
+
+@pytest.mark.parametrize(("key", "value"), [("enabled", "yes"), ("cooldown_s", "soon"),
+                                            ("applies_to", "equity")])
+def test_block_fields_of_the_wrong_kind_are_refused(key: str, value: Any) -> None:
+    b = blocks()
+    b["reversal"][key] = value
+    with pytest.raises(ValueError, match=rf"reversal.*{key}"):
+        PatternSet.from_mapping(b)
