@@ -277,8 +277,7 @@ def test_every_detector_fires_somewhere_on_wild_paths_and_confidence_is_bounded(
             assert 0.0 <= a.confidence <= 1.0, a
             seen.add(a.pattern)
     # Not a check of a rule, a check that the causality property below is not vacuous.
-    assert seen >= {"volume_spike", "breakout", "volume_breakout", "reversal",
-                    "upside_momentum", "downside_momentum"}
+    assert seen == set(NAMES)
 
 
 @settings(max_examples=30, deadline=None)
