@@ -245,8 +245,10 @@ def update(
 
     Returns:
         What changed, as records in a fixed order: VWAP (after ticks), VIX regime (the
-        VIX instrument), indicators (after a closed bar), volume ratios (closed
-        buckets), profile (when due).
+        VIX instrument), indicators (after a closed bar), alerts (closed bars, in bar
+        order), forward-validation windows closed by the bundle's ticks (in tick order;
+        at ``flush`` also those the session end closes), volume ratios (closed buckets),
+        profile (when due).
     """
     out: list[Record] = []
     n = len(prices)
@@ -259,10 +261,16 @@ def update(
         last_ns = ps.profile.last_ts_ns if ps is not None and not ps.profile.empty else None
     ts_ns = last_ns if last_ns is not None else 0
     symbol = info.symbol
+    detect = bool(bars) and config.alerts.active and bool(
+        config.alerts.patterns.enabled_for(info.kind))
+    bar_vwaps: list[float | None] = []
     if n:
         days = ist_day(event_ns)
         vwap = an.setdefault(SessionVwap, SessionVwap)
-        vwap.add(prices, incs, days)
+        if detect:
+            bar_vwaps = _vwaps_at_closes(vwap, bars, prices, incs, event_ns, days)
+        else:
+            vwap.add(prices, incs, days)
         value = vwap.value
         if value is not None:
             out.append(VwapUpdate(token=token, symbol=symbol, ts_ns=ts_ns, vwap=value))
@@ -272,22 +280,28 @@ def update(
             ps.add(prices, incs, event_ns, days)
         if info.is_vix:
             out.extend(_vix(an, token, symbol, ts_ns, prices, event_ns, config))
-    pv = an.get(PendingValidations)
-    if pv is not None and pv.pending and n:
-        out.extend(_validate(pv, info, token, prices, event_ns, config.validation))
     if bars:
         ind = an.setdefault(IndicatorSet, lambda: IndicatorSet(config.indicators))
-        detect = config.alerts.active and bool(config.alerts.patterns.enabled_for(info.kind))
+        if detect and not n:  # bars closed by the watermark: every tick came before
+            sv = an.get(SessionVwap)
+            bar_vwaps = [None if sv is None else sv.value] * len(bars)
         alerts: list[AlertRecord] = []
-        for bar in bars:
+        for i, bar in enumerate(bars):
             ind.update_bar(bar.open, bar.high, bar.low, bar.close, float(bar.volume))
             if detect:
-                alerts.extend(_detect(an, info, token, bar, ind.values, config))
+                alerts.extend(_detect(an, info, token, bar, ind.values, bar_vwaps[i],
+                                      config))
         out.append(IndicatorUpdate(token=token, symbol=symbol, ts_ns=ts_ns,
                                    bar_start_ns=bars[-1].start_ns, values=ind.values()))
         if alerts:
             out.extend(alerts)
-            out.extend(_open_validations(an, info, alerts, prices, event_ns, config.validation))
+            _open_validations(an, info, alerts, config.validation)
+    # One pass over the bundle's ticks for the older validations and the ones just opened
+    # (those skip every tick up to their alert's time): the windows come out in tick
+    # order, so neither the results nor their order depend on where bundles are cut.
+    pv = an.get(PendingValidations)
+    if pv is not None and pv.pending and n:
+        out.extend(_validate(pv, info, token, prices, event_ns, config.validation))
     if flush:
         pv = an.get(PendingValidations)
         if pv is not None and pv.pending:
@@ -309,15 +323,48 @@ def update(
     return out
 
 
+def _vwaps_at_closes(vwap: SessionVwap, bars: list[Bar], prices: np.ndarray,
+                     incs: np.ndarray, event_ns: np.ndarray, days: np.ndarray
+                     ) -> list[float | None]:
+    """Add the bundle's ticks to the session VWAP, noting its value at each bar's close.
+
+    A bar is closed by the first tick at or after its end, so the ticks known at its
+    close are those that arrived before that tick (late ones included); the VWAP a
+    detector sees must not depend on the ticks the bundle holds after them.
+
+    Args:
+        vwap: The session VWAP (updated with every tick).
+        bars: Bars closed by the bundle, in order.
+        prices: The bundle's accepted ticks' prices, in arrival order.
+        incs: Their incremental volumes.
+        event_ns: Their event times.
+        days: Their IST epoch-days.
+
+    Returns:
+        The VWAP at each bar's close (None without volume).
+    """
+    out: list[float | None] = []
+    done, n = 0, len(prices)
+    for bar in bars:
+        after = np.flatnonzero(event_ns[done:] >= bar.end_ns)
+        cut = done + int(after[0]) if len(after) else n
+        if cut > done:
+            vwap.add(prices[done:cut], incs[done:cut], days[done:cut])
+            done = cut
+        out.append(vwap.value)
+    if done < n:
+        vwap.add(prices[done:], incs[done:], days[done:])
+    return out
+
+
 def _detect(an: Analytics, info: InstrumentInfo, token: int, bar: Bar,
-            values: Callable[[], dict[str, Any]], config: AnalyticsConfig
-            ) -> list[AlertRecord]:
+            values: Callable[[], dict[str, Any]], vwap: float | None,
+            config: AnalyticsConfig) -> list[AlertRecord]:
     """Run the pattern detectors on one closed bar (:mod:`aion.tables.patterns.alerts`)."""
     ps = an.setdefault(PatternState, PatternState)
-    vwap = an.get(SessionVwap)
     subject = AlertSubject(token, info.symbol, info.tradingsymbol, info.kind, info.lot_size)
-    return pattern_alerts.on_bar(ps, subject, bar, values, None if vwap is None else vwap.value,
-                                 config.alerts, config.baseline)
+    return pattern_alerts.on_bar(ps, subject, bar, values, vwap, config.alerts,
+                                 config.baseline)
 
 
 _COST_CLASS = {InstrumentKind.FUTURE: InstrumentClass.FUTURE,
@@ -325,29 +372,22 @@ _COST_CLASS = {InstrumentKind.FUTURE: InstrumentClass.FUTURE,
 
 
 def _open_validations(an: Analytics, info: InstrumentInfo, alerts: list[AlertRecord],
-                      prices: np.ndarray, event_ns: np.ndarray,
-                      config: ValidationConfig) -> list[Record]:
-    """Start validating new alerts and feed them the bundle's ticks after them.
+                      config: ValidationConfig) -> None:
+    """Start validating new alerts (appended to the instrument's pending validations).
 
-    The instrument's older validations already took this bundle's ticks; the new ones
-    take them here (they skip every tick up to their own time), so the result does not
-    depend on where bundles are cut.
+    :func:`update` then feeds the bundle's ticks to every pending validation in one pass;
+    the new ones skip every tick up to their own time.
     """
-    fresh = PendingValidations()
+    pv = an.setdefault(PendingValidations, PendingValidations)
     for a in alerts:
         direction = {"BULLISH": 1, "BEARISH": -1}.get(a.signal, 0)
-        forward.open_validation(fresh, forward.Alert(
+        forward.open_validation(pv, forward.Alert(
             alert_id=a.alert_id, token=a.token, event_ms=a.timestamp, direction=direction,
             target=a.target_price if direction else None,
             stop=a.stop_loss if direction else None,
             quantity=max(a.quantity, a.lot_size, 1),
             instrument_class=_COST_CLASS.get(info.kind, InstrumentClass.EQUITY),
             pattern=a.pattern, confidence=a.confidence), config)
-    out = _validate(fresh, info, alerts[0].token, prices, event_ns, config)
-    pv = an.setdefault(PendingValidations, PendingValidations)
-    pv.pending.extend(fresh.pending)
-    pv.unentered += fresh.unentered
-    return out
 
 
 def _validate(pv: PendingValidations, info: InstrumentInfo, token: int, prices: np.ndarray,

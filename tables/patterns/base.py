@@ -162,18 +162,65 @@ class DetectorParams:
             The parameters.
 
         Raises:
-            ValueError: On an unknown key or a value of the wrong kind.
+            ValueError: On an unknown key, a value of the wrong kind (:func:`_typed`) or
+                one the class's ``__post_init__`` refuses.
         """
         data = dict(data or {})
         names = {f.name: f for f in fields(cls)}
         unknown = sorted(set(data) - set(names))
         if unknown:
             raise ValueError(f"unknown parameter(s) {', '.join(unknown)} for {cls.__name__}")
-        try:
-            values = {k: type(getattr(cls(), k))(v) for k, v in data.items()}
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"bad parameter for {cls.__name__}: {exc}") from None
+        defaults = cls()
+        values = {k: _typed(cls.__name__, k, getattr(defaults, k), v) for k, v in data.items()}
         return cls(**values)
+
+
+def _typed(owner: str, name: str, default: Any, value: Any) -> Any:
+    """A parameter value as its default's type, refusing values of another kind.
+
+    Args:
+        owner: The parameters class (for the message).
+        name: The parameter.
+        default: Its default (gives the type).
+        value: The configured value.
+
+    Returns:
+        ``value`` converted: a whole number for an ``int`` (``15.0`` gives 15), a finite
+        number for a ``float`` (``2`` gives 2.0), a bool for a ``bool``.
+
+    Raises:
+        ValueError: For a bool or string where a number is expected, a fraction where a
+            count is, a non-finite number, or any other kind.
+    """
+    kind = type(default)
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind in (int, float):
+        ok = (isinstance(value, int | float) and not isinstance(value, bool)
+              and math.isfinite(value) and (kind is float or float(value).is_integer()))
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise ValueError(f"bad parameter for {owner}: {name}={value!r} is not "
+                         f"{'a whole number' if kind is int else 'a ' + kind.__name__}")
+    return kind(value)
+
+
+def check_count(owner: object, name: str, lo: int, hi: int) -> None:
+    """Refuse a bar-count parameter outside ``[lo, hi]`` (for ``Params.__post_init__``).
+
+    Args:
+        owner: The parameters object.
+        name: The count's attribute name.
+        lo: Smallest allowed value.
+        hi: Largest allowed value (what the detector can see).
+
+    Raises:
+        ValueError: Naming the parameter and its bounds.
+    """
+    value = getattr(owner, name)
+    if not lo <= value <= hi:
+        raise ValueError(f"{type(owner).__name__}: {name}={value!r} must be in [{lo}, {hi}]")
 
 
 class Detector:

@@ -18,7 +18,15 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from aion.tables.patterns.base import BarContext, Detector, DetectorParams, Hit, Signal
+from aion.tables.patterns.base import (
+    BarContext,
+    Detector,
+    DetectorParams,
+    Hit,
+    Signal,
+    check_count,
+)
+from aion.tables.patterns.features import HISTORY
 from aion.tables.patterns.mathematics import bounded_confidence, protect_outliers
 
 
@@ -75,6 +83,15 @@ class BreakoutParams(DetectorParams):
 
     lookback: int = 20
     min_sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_count(self, "lookback", 1, HISTORY)
+
+
+@dataclass(frozen=True)
+class VolumeBreakoutParams(BreakoutParams):
+    """:class:`BreakoutParams` plus ``min_ratio``: the bar's relative volume."""
+
     min_ratio: float = 2.0
 
 
@@ -132,11 +149,11 @@ class VolumeBreakout(Detector):
 
     NAME = "volume_breakout"
     CATEGORY = "core"
-    Params = BreakoutParams
+    Params = VolumeBreakoutParams
 
     def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
         """The class docstring's definition, on one closed bar."""
-        p: BreakoutParams = self.params  # type: ignore[assignment]
+        p: VolumeBreakoutParams = self.params  # type: ignore[assignment]
         rv = ctx.rel_volume
         if rv is None or rv < p.min_ratio:
             return None
@@ -159,6 +176,10 @@ class MomentumParams(DetectorParams):
     min_sigma: float = 2.5
     min_agree: int = 4
     min_ratio: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_count(self, "bars", 1, HISTORY)
+        check_count(self, "min_agree", 1, self.bars)
 
 
 class _Momentum(Detector):
@@ -223,6 +244,10 @@ class ReversalParams(DetectorParams):
     turn_bars: int = 3
     turn_sigma: float = 2.0
 
+    def __post_init__(self) -> None:
+        check_count(self, "turn_bars", 1, HISTORY - 1)
+        check_count(self, "leg_bars", 1, HISTORY - self.turn_bars)
+
 
 class Reversal(Detector):
     """``reversal``: a leg one way, then a turn the other way.
@@ -264,6 +289,10 @@ class DivergenceParams(DetectorParams):
     window: int = 5
     max_fade: float = 0.6
     min_sigma: float = 2.0
+
+    def __post_init__(self) -> None:
+        check_count(self, "lookback", 1, HISTORY)
+        check_count(self, "window", 2, HISTORY // 2)
 
 
 class VolumePriceDivergence(Detector):
@@ -316,15 +345,22 @@ class AccumulationParams(DetectorParams):
     min_ratio: float = 2.0
     max_sigma: float = 1.5
 
+    def __post_init__(self) -> None:
+        check_count(self, "bars", 1, HISTORY)
+
 
 class HiddenAccumulation(Detector):
     """``hidden_accumulation``: heavy volume that does not move the price.
 
     Conditions over the last ``bars`` (10) bars (this one included): mean relative volume
     ``>= min_ratio`` (2x) while the close-to-close range (highest minus lowest close, log)
-    stays within ``max_sigma`` (1.5) σ sqrt(bars). Direction: BULLISH when the close is in
-    the upper half of that range (absorbed selling), BEARISH in the lower half. Fires once
-    per episode. Confidence ``0.5 + 0.1 (mean rv - min_ratio)``.
+    stays within ``max_sigma`` (1.5) σ sqrt(bars). Each bar's relative volume is the one
+    it had at its own close (against the expectation before it,
+    :meth:`.features.BarFeatures.past_rel_volumes`), so the window's own volume does not
+    raise the bar it is measured against; the window's bars must all be past the
+    warm-up. Direction: BULLISH when the close is in the upper half of that range
+    (absorbed selling), BEARISH in the lower half. Fires once per episode. Confidence
+    ``0.5 + 0.1 (mean rv - min_ratio)``.
     """
 
     NAME = "hidden_accumulation"
@@ -343,9 +379,11 @@ class HiddenAccumulation(Detector):
         sigma = f.sigma
         ok = False
         mean_rv = 0.0
-        if sigma is not None and len(back) == p.bars - 1 and f.vol_base > 0:
+        past = f.past_rel_volumes(p.bars - 1)
+        if (sigma is not None and len(back) == p.bars - 1 and past is not None
+                and ctx.rel_volume is not None):
             window = [*back, ctx.bar]
-            mean_rv = sum(b.volume / (b.multiplier * f.vol_base) for b in window) / p.bars
+            mean_rv = (sum(past) + ctx.rel_volume) / p.bars
             closes = [b.close for b in window]
             span = math.log(max(closes) / min(closes)) if min(closes) > 0 else math.inf
             ok = mean_rv >= p.min_ratio and span <= p.max_sigma * sigma * math.sqrt(p.bars)

@@ -127,6 +127,36 @@ class BarFeatures:
             return None
         return volume / (multiplier * self.vol_base)
 
+    def past_rel_volumes(self, n: int) -> list[float] | None:
+        """Relative volumes of the last ``n`` held bars, each as it was known at its bar.
+
+        Bar ``k``'s relative volume is ``x_k / b_k`` with ``x_k = v_k / m_k`` and ``b_k``
+        the volume EWMA *before* it (:meth:`rel_volume` at that bar). The EWMA is not
+        stored per bar; it is walked back from the current one, ``b_k = (b_(k+1) -
+        alpha x_k) / (1 - alpha)``, exact up to rounding (the inverse of :meth:`update`).
+
+        Args:
+            n: Bars back (at most :data:`HISTORY`).
+
+        Returns:
+            The ``n`` relative volumes, oldest first, or None when fewer bars are held
+            or any of them was still warming up (fewer than :data:`WARM_BARS` bars before it).
+        """
+        if n <= 0:
+            return []
+        if n > len(self.bars) or self.count - n < WARM_BARS:
+            return None
+        out: list[float] = []
+        after = self.vol_base
+        for row in reversed(list(self.bars)[-n:]):
+            x = row.volume / row.multiplier if row.multiplier > 0 else row.volume
+            before = (after - _VOL_ALPHA * x) / (1 - _VOL_ALPHA)
+            if before <= 0 or row.multiplier <= 0:
+                return None
+            out.append(x / before)
+            after = before
+        return out[::-1]
+
     def recent(self, n: int) -> list[BarRow]:
         """The last ``n`` bars (fewer if not held), oldest first."""
         return list(self.bars)[-n:] if n > 0 else []

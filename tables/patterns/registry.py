@@ -8,6 +8,7 @@ parameters and unknown instrument classes, so the file and the code cannot drift
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,7 +109,8 @@ class PatternSet:
 
         Raises:
             ValueError: On a name without a class, a class without a block, a category
-                that is not the class's, an unknown instrument class or parameter.
+                that is not the class's, an unknown instrument class or parameter, or a
+                field or parameter of the wrong kind or out of range.
         """
         unknown = sorted(set(blocks) - set(_BY_NAME))
         if unknown:
@@ -123,19 +125,26 @@ class PatternSet:
             if block.get("category", kind.CATEGORY) != kind.CATEGORY:
                 raise ValueError(f"{where}: category {block['category']!r} is not "
                                  f"{kind.CATEGORY!r}")
+            listed = block.get("applies_to", [k.value for k in kind.APPLIES_TO])
+            if not isinstance(listed, list | tuple):
+                raise ValueError(f"{where}: applies_to must be a list, got {listed!r}")
             try:
-                applies = frozenset(InstrumentKind(a) for a in
-                                    block.get("applies_to", [k.value for k in kind.APPLIES_TO]))
+                applies = frozenset(InstrumentKind(a) for a in listed)
             except ValueError as exc:
-                raise ValueError(f"{where}: {exc}") from None
-            cooldown = float(block.get("cooldown_s", 900))
+                raise ValueError(f"{where}: applies_to: {exc}") from None
+            enabled = block.get("enabled", True)
+            if not isinstance(enabled, bool):
+                raise ValueError(f"{where}: enabled must be true or false, got {enabled!r}")
+            cooldown = block.get("cooldown_s", 900)
+            if isinstance(cooldown, bool) or not isinstance(cooldown, int | float) \
+                    or not math.isfinite(cooldown):
+                raise ValueError(f"{where}: cooldown_s must be a number, got {cooldown!r}")
             if cooldown < 0:
                 raise ValueError(f"{where}: cooldown_s must be >= 0")
             try:
                 params = kind.Params.from_mapping(block.get("params"))
             except ValueError as exc:
                 raise ValueError(f"{where}: {exc}") from None
-            specs.append(PatternSpec(kind(params), bool(block.get("enabled", True)),
-                                     int(cooldown * 1000), applies,
+            specs.append(PatternSpec(kind(params), enabled, int(cooldown * 1000), applies,
                                      str(block.get("summary", ""))))
         return cls(tuple(specs))

@@ -333,9 +333,11 @@ def test_risk_properties(signal, price, move, change, n, lot, pv, cfg) -> None:
     else:
         assert m.quantity * m.atr_n * pv <= budget
         assert (m.quantity + step) * m.atr_n * pv > budget * (1 - 1e-12)
-        # The ATR stop is stop_atr_multiple * N away (unless floored at 0 for a BUY).
+        # The ATR stop is stop_atr_multiple * N away (unless floored at 0 for a BUY), to
+        # the rounding of ``price -/+ distance`` (half an ulp of the price, each way).
         if m.stop_loss > 0.0:
-            assert m.stop_distance == pytest.approx(cfg.stop_atr_multiple * m.atr_n, rel=1e-9)
+            assert m.stop_distance == pytest.approx(cfg.stop_atr_multiple * m.atr_n, rel=1e-9,
+                                                    abs=2 * price * 2**-52)
     assert m.rr_ratio >= 0.0
     if m.quantity > 0 and m.risk_amount > 0:
         # The reference's formula, reward_amount / risk_amount, agrees.
