@@ -82,7 +82,8 @@ class RunResult:
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("session") / "s.parquet"
-    simulate(date(2025, 11, 18), 3, out, start=dtime(9, 15), end=dtime(9, 25))
+    # 20 minutes: detectors warm up in 10 bars, so the run holds alerts and validations.
+    simulate(date(2025, 11, 18), 3, out, start=dtime(9, 15), end=dtime(9, 35))
     return out
 
 
@@ -213,8 +214,13 @@ def test_reference_run_is_complete(reference: RunResult, session: Path) -> None:
     sessions = [k for k in reference.redis[0] if k.startswith("session:")]
     assert len(sessions) == len(ticked)
     assert any(k.startswith("volume:volume:bucket5:") for k in reference.redis[0])
-    assert len(reference.redis[1]) == len({b["symbol"] for b in bars.values()})
+    ohlc = [k for k in reference.redis[1] if k.startswith("ohlc_updates:")]
+    assert len(ohlc) == len({b["symbol"] for b in bars.values()})
     # The snapshot reads lists whole: the profile history is there and has no duplicates.
+    # Alerts and their forward validation went through the Faust path into Redis.
+    assert any(k.startswith("alert:") for k in reference.redis[0]), "no alerts"
+    assert any(k.startswith("forward_validation:alert:") for k in reference.redis[0])
+    assert reference.redis[3].get("pattern_performance"), "no pattern performance"
     lists = [v for db in reference.redis.values() for v in db.values() if v[0] == "list"]
     assert lists, "no list keys (volume_profile:historical) in the snapshot"
     for _, entries, _ in lists:
