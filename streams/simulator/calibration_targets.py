@@ -98,7 +98,7 @@ TARGETS: tuple[Target, ...] = (
     # Lag-1 autocorrelation: the iid standard error over ~300 background minutes is
     # 0.06, but volatility clustering makes one day's figure spread wider (its variance
     # is E[r_t^2 r_{t-1}^2] / E[r^2]^2 / n): twelve futures of held-out seeds 51-56
-    # read -0.28..+0.10, sd 0.106, mean -0.12. The per-day band is the real -0.10 +- 2
+    # read -0.29..+0.10, sd 0.11, mean -0.12. The per-day band is the real -0.10 +- 2
     # of those sds; the mean over the band test's days (six futures) must lie within
     # -0.20..-0.03 (+- 2 standard errors of a mean of six), where v1's +0.02 cannot.
     Target("acf1_futures", "lag-1 return autocorrelation, futures", "-0.10", -0.31, 0.11,
