@@ -35,6 +35,7 @@ from aion.agents.outputs import OUTPUTS
 from aion.agents.worker import end_offsets
 from aion.config import Settings, url_for_db
 from aion.infra import Infra, free_port
+from aion.report.data import REPORT_OUTPUTS
 from aion.streams.instruments import InstrumentMaster
 from aion.streams.replay import make_producer, replay
 from aion.streams.session_file import count_rows
@@ -115,6 +116,8 @@ class BacktestSummary:
     """Records emitted per output (the registry's names)."""
     redis_url: str = ""
     """Where the results are (empty: nowhere that outlives the command)."""
+    report_records: list[Record] = field(default_factory=list)
+    """The run's bars, alerts and validation windows (``aion.report``'s inputs)."""
 
 
 def analytics_coverage(records: Iterable[Record]) -> dict[str, Any]:
@@ -495,6 +498,12 @@ async def run_faust_backtest(
                                             OUTPUTS[name].topic_name(run.names)):
                 records.extend(OUTPUTS.codec.decode_many(value))
         summary.coverage = analytics_coverage(records)
+        # The report's inputs, read back before the run's topics are deleted: the same
+        # records the direct driver keeps in memory (the report dedupes and sorts them).
+        for name in REPORT_OUTPUTS:
+            for *_, value in await read_all(infra.bootstrap,
+                                            OUTPUTS[name].topic_name(run.names)):
+                summary.report_records.extend(OUTPUTS.codec.decode_many(value))
     summary.wall_seconds = time.monotonic() - started
     return summary
 
