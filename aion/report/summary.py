@@ -32,7 +32,7 @@ from aion.tables.evaluation.calibration import Calibration, calibrate
 from aion.tables.records import ValidationRecord
 from aion.tables.validation.forward import WINDOWS_MIN
 
-ALL = "all patterns"
+ALL = "all"
 """Name of the row that pools every alert."""
 
 RETURN_WINDOW_MIN = 5
