@@ -164,6 +164,27 @@ def analytics_coverage(records: Iterable[Record]) -> dict[str, Any]:
             "no_greeks": no_greeks, "chain_snapshots": n_snap}
 
 
+async def read_report_records(bootstrap: str, names: TopicNames) -> list[Record]:
+    """A run's bars, alerts and validation windows, read back from its topics.
+
+    These are the records the direct driver keeps in memory, in another order (topics are
+    read partition by partition) and possibly repeated (a restarted worker re-emits);
+    ``aion.report.ReportData`` dedupes and sorts them, so both drivers give one report.
+
+    Args:
+        bootstrap: Broker address.
+        names: The run's topic names.
+
+    Returns:
+        The records of the report's outputs (``aion.report.REPORT_OUTPUTS``).
+    """
+    out: list[Record] = []
+    for name in REPORT_OUTPUTS:
+        for *_, value in await read_all(bootstrap, OUTPUTS[name].topic_name(names)):
+            out.extend(OUTPUTS.codec.decode_many(value))
+    return out
+
+
 async def publish_instruments(bootstrap: str, topic: str, master: InstrumentMaster) -> int:
     """Produce the instrument master to its compacted topic (key = token).
 
@@ -498,12 +519,8 @@ async def run_faust_backtest(
                                             OUTPUTS[name].topic_name(run.names)):
                 records.extend(OUTPUTS.codec.decode_many(value))
         summary.coverage = analytics_coverage(records)
-        # The report's inputs, read back before the run's topics are deleted: the same
-        # records the direct driver keeps in memory (the report dedupes and sorts them).
-        for name in REPORT_OUTPUTS:
-            for *_, value in await read_all(infra.bootstrap,
-                                            OUTPUTS[name].topic_name(run.names)):
-                summary.report_records.extend(OUTPUTS.codec.decode_many(value))
+        # Read back before the run's topics are deleted.
+        summary.report_records = await read_report_records(infra.bootstrap, run.names)
     summary.wall_seconds = time.monotonic() - started
     return summary
 
