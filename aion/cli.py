@@ -582,7 +582,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             err.print(where)
         raise
     _print_summary(summary)
-    _report(summary.report_records, report_path, path.name, args.report_top)
+    try:
+        _report(summary.report_records, report_path, path.name, args.report_top)
+    except UserError:  # the results are still where they are
+        console.print(where)
+        raise
     console.print(where)
     return 0
 
