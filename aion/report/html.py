@@ -26,6 +26,7 @@ from aion.report.summary import (
     RETURN_WINDOW_MIN,
     PatternSummary,
     calibration_of,
+    format_or_dash,
     pattern_summaries,
 )
 from aion.tables.evaluation.calibration import Calibration
@@ -69,10 +70,6 @@ def _td(value: str, num: bool = False, **data: str) -> str:
     return f"<td{cls}{extra}>{escape(value)}</td>"
 
 
-def _num(value: float | None, fmt: str) -> str:
-    return "–" if value is None else format(value, fmt)
-
-
 def pattern_table(rows: Sequence[PatternSummary]) -> str:
     """The per-pattern figures as an HTML table (cells carry ``data-pattern``/``data-window``).
 
@@ -90,13 +87,13 @@ def pattern_table(rows: Sequence[PatternSummary]) -> str:
     body = []
     for i, r in enumerate(rows):
         cells = [_td(r.pattern), _td(f"{r.alerts:,}", True),
-                 _td(_num(r.mean_confidence, ".3f"), True)]
+                 _td(format_or_dash(r.mean_confidence, ".3f"), True)]
         for w in lengths:
             s = r.success[w]
             cells.append(_td(s.text(), True, pattern=r.pattern, window=str(w),
                              successes=str(s.successes), outcomes=str(s.outcomes)))
-        cells += [_td(_num(r.mean_return_pct, "+.3f"), True),
-                  _td(_num(r.mean_net_return_pct, "+.3f"), True)]
+        cells += [_td(format_or_dash(r.mean_return_pct, "+.3f"), True),
+                  _td(format_or_dash(r.mean_net_return_pct, "+.3f"), True)]
         cls = ' class="pooled"' if i == len(rows) - 1 else ""
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     return f'<table class="patterns">{head}{"".join(body)}</table>'
@@ -106,7 +103,7 @@ def calibration_table(cal: Calibration) -> str:
     """The confidence deciles as an HTML table (empty deciles included)."""
     rows = "".join(
         f"<tr>{_td(f'{b.lo:.1f}–{b.hi:.1f}')}{_td(str(b.count), True)}"
-        f"{_td(_num(b.mean_confidence, '.3f'), True)}"
+        f"{_td(format_or_dash(b.mean_confidence, '.3f'), True)}"
         f"{_td('–' if b.success_rate is None else f'{b.success_rate:.1%}', True)}</tr>"
         for b in cal.buckets)
     return ('<table class="calibration"><tr><th>confidence</th><th>outcomes</th>'

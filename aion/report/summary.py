@@ -153,7 +153,8 @@ def calibration_of(data: ReportData) -> Calibration:
                      if v.window_min == RETURN_WINDOW_MIN and v.success is not None)
 
 
-def _num(value: float | None, fmt: str) -> str:
+def format_or_dash(value: float | None, fmt: str) -> str:
+    """``value`` formatted with ``fmt``, or ``"–"`` for None."""
     return "–" if value is None else format(value, fmt)
 
 
@@ -184,11 +185,11 @@ def summary_table(rows: Sequence[PatternSummary], title: str = "alerts by patter
     table.add_column("gross5m", justify="right")
     table.add_column("net5m", justify="right")
     for i, r in enumerate(rows):
-        rates = (r.success[w].rate for w in lengths)
+        rates = [format_or_dash(None if s.rate is None else 100 * s.rate, ".0f")
+                 for s in (r.success[w] for w in lengths)]
         validated = max((s.outcomes for s in r.success.values()), default=0)
-        table.add_row(r.pattern, f"{r.alerts:,}", _num(r.mean_confidence, ".2f"),
-                      f"{validated:,}", *(_num(None if x is None else 100 * x, ".0f")
-                                          for x in rates),
-                      _num(r.mean_return_pct, "+.2f"), _num(r.mean_net_return_pct, "+.2f"),
+        table.add_row(r.pattern, f"{r.alerts:,}", format_or_dash(r.mean_confidence, ".2f"),
+                      f"{validated:,}", *rates, format_or_dash(r.mean_return_pct, "+.2f"),
+                      format_or_dash(r.mean_net_return_pct, "+.2f"),
                       end_section=i == len(rows) - 2)
     return table

@@ -8,6 +8,7 @@ figure below is worked out by hand from those outcomes, not read from the code.
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 import re
@@ -184,6 +185,23 @@ def test_pattern_summaries_match_the_hand_computed_figures() -> None:
     assert math.isclose(rows["volume_spike"].mean_return_pct, -0.5)
     assert math.isclose(rows[ALL].mean_return_pct, (0.4 - 0.2 - 0.5) / 3)
     assert math.isclose(rows[ALL].mean_net_return_pct, (0.3 - 0.3 - 0.6) / 3)
+
+
+def test_terminal_table_rows() -> None:
+    from rich.console import Console
+
+    from aion.report import summary_table
+
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(summary_table(pattern_summaries(ReportData.from_records(RECORDS))))
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
+            for line in console.export_text().splitlines() if line.startswith("│")}
+    # alerts, mean confidence, validated, 1m, 2m, 5m, gross and net 5-minute return
+    # (0.72 + 0.35) / 2 = 0.535 sits on a rounding tie: formatted as Python does.
+    mean_breakout = f"{(0.72 + 0.35) / 2:.2f}"
+    assert rows["breakout"] == ["2", mean_breakout, "2", "50", "100", "50", "+0.10", "+0.00"]
+    assert rows["volume_spike"] == ["2", "0.64", "1", "100", "0", "0", "-0.50", "-0.60"]
+    assert rows[ALL] == ["4", "0.59", "3", "67", "67", "33", "-0.10", "-0.20"]
 
 
 def test_html_pattern_table_and_success_bars_hold_the_hand_figures(doc: Doc) -> None:
