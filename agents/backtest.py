@@ -35,6 +35,7 @@ from aion.agents.outputs import OUTPUTS
 from aion.agents.worker import end_offsets
 from aion.config import Settings, url_for_db
 from aion.infra import Infra, free_port
+from aion.report.data import REPORT_OUTPUTS
 from aion.streams.instruments import InstrumentMaster
 from aion.streams.replay import make_producer, replay
 from aion.streams.session_file import count_rows
@@ -115,6 +116,8 @@ class BacktestSummary:
     """Records emitted per output (the registry's names)."""
     redis_url: str = ""
     """Where the results are (empty: nowhere that outlives the command)."""
+    report_records: list[Record] = field(default_factory=list)
+    """The run's bars, alerts and validation windows (``aion.report``'s inputs)."""
 
 
 def analytics_coverage(records: Iterable[Record]) -> dict[str, Any]:
@@ -159,6 +162,27 @@ def analytics_coverage(records: Iterable[Record]) -> dict[str, Any]:
     return {"instruments": len(last_ind), "indicators": dict(sorted(names.items())),
             "profiles": len(profiles), "volume_ratios": ratios, "chains": chains,
             "no_greeks": no_greeks, "chain_snapshots": n_snap}
+
+
+async def read_report_records(bootstrap: str, names: TopicNames) -> list[Record]:
+    """A run's bars, alerts and validation windows, read back from its topics.
+
+    These are the records the direct driver keeps in memory, in another order (topics are
+    read partition by partition) and possibly repeated (a restarted worker re-emits);
+    ``aion.report.ReportData`` dedupes and sorts them, so both drivers give one report.
+
+    Args:
+        bootstrap: Broker address.
+        names: The run's topic names.
+
+    Returns:
+        The records of the report's outputs (``aion.report.REPORT_OUTPUTS``).
+    """
+    out: list[Record] = []
+    for name in REPORT_OUTPUTS:
+        for *_, value in await read_all(bootstrap, OUTPUTS[name].topic_name(names)):
+            out.extend(OUTPUTS.codec.decode_many(value))
+    return out
 
 
 async def publish_instruments(bootstrap: str, topic: str, master: InstrumentMaster) -> int:
@@ -495,6 +519,8 @@ async def run_faust_backtest(
                                             OUTPUTS[name].topic_name(run.names)):
                 records.extend(OUTPUTS.codec.decode_many(value))
         summary.coverage = analytics_coverage(records)
+        # Read back before the run's topics are deleted.
+        summary.report_records = await read_report_records(infra.bootstrap, run.names)
     summary.wall_seconds = time.monotonic() - started
     return summary
 

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import sys
 import time as time_module
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, time
 from pathlib import Path
@@ -35,6 +35,7 @@ from aion.config import ConfigError, Settings
 
 if TYPE_CHECKING:
     from aion.streams.topics import TopicNames
+    from aion.tables.records import Record
 
 console = Console(stderr=False, soft_wrap=True)
 err = Console(stderr=True)
@@ -437,6 +438,61 @@ def _results_redis(settings: Settings, keep: bool) -> tuple[str | None, str]:
                                f"expire); {started}stop it with `aion infra down`")
 
 
+def _report_path(requested: Path | None, session: Path) -> Path:
+    """Where the HTML report goes: ``--report PATH``, else ``<session>.report.html`` beside it.
+
+    Checked before the run, so a bad path costs no backtest.
+
+    Args:
+        requested: ``--report`` (None: the default).
+        session: The session file.
+
+    Returns:
+        The report's path.
+
+    Raises:
+        UserError: The path is a directory, or its directory does not exist.
+    """
+    path = requested if requested is not None else session.with_suffix(".report.html")
+    if path.is_dir():
+        raise UserError(f"report {path} is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise UserError(f"no such directory for the report: {path.parent}")
+    return path
+
+
+def _report(records: Iterable[Record], path: Path, title: str, top: int | None) -> None:
+    """Print the per-pattern table, write the HTML report and say where it is.
+
+    Args:
+        records: The run's bars, alerts and validation windows (other records ignored).
+        path: Where the report goes (checked by :func:`_report_path`).
+        title: Its heading (the session file's name).
+        top: Instruments charted (None: the report's default).
+
+    Raises:
+        UserError: The file cannot be written.
+    """
+    from aion.report import (
+        DEFAULT_TOP,
+        ReportData,
+        ReportOptions,
+        pattern_summaries,
+        summary_table,
+        write_report,
+    )
+
+    data = ReportData.from_records(records)
+    console.print(summary_table(pattern_summaries(data)))
+    options = ReportOptions(title=title, top=DEFAULT_TOP if top is None else top)
+    try:
+        write_report(path, data, options)
+    except OSError as exc:
+        raise UserError(f"cannot write the report {path}: {exc.strerror or exc} "
+                        f"(choose another place with --report PATH)") from None
+    console.print(f"report: {path}", soft_wrap=True)
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Replay a session through the engine (Faust or direct) and print a summary."""
     from aion import infra, processes
@@ -451,6 +507,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     )
     from aion.agents.context import analytics_config
     from aion.agents.writers.base import TtlPolicy
+    from aion.report import REPORT_RECORD_TYPES
     from aion.streams.instruments import InstrumentMaster
     from aion.streams.sample import sample_session_path
     from aion.streams.session_file import count_rows
@@ -462,6 +519,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if path is None:
         with err.status("preparing the bundled sample session (first use generates it)..."):
             path = sample_session_path(settings.cache_dir)
+    report_path = _report_path(args.report, path)
     averages = _averages_for(args, settings)
     bundle = args.bundle
     try:
@@ -501,6 +559,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 stages=[StageRate("direct driver (decode + apply)", result.packets,
                                   result.seconds)],
                 coverage=analytics_coverage(result.records), outputs=result.outputs(),
+                report_records=[r for r in result.records
+                                if isinstance(r, REPORT_RECORD_TYPES)],
             )
             if redis_url:
                 summary.stages.append(StageRate("direct driver Redis writes", result.packets,
@@ -522,6 +582,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             err.print(where)
         raise
     _print_summary(summary)
+    try:
+        _report(summary.report_records, report_path, path.name, args.report_top)
+    except UserError:  # the results are still where they are
+        console.print(where)
+        raise
     console.print(where)
     return 0
 
@@ -701,8 +766,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Replay a session file (default: the bundled sample) at max "
                        "speed through the full topology on the embedded broker and Redis (unless "
                        "configured), wait until every stage has consumer lag 0, print a summary "
-                       "and say where the results are. --driver direct runs in-process without "
-                       "Kafka and writes the same Redis keys.")
+                       "and a per-pattern table of the alerts, write an HTML report (candles with "
+                       "alerts, success by window, calibration) and say where the results are. "
+                       "--driver direct runs in-process without Kafka and writes the same Redis "
+                       "keys.")
     p.add_argument("file", nargs="?", type=_existing_file,
                    help="session .parquet (default: the bundled sample)")
     p.add_argument("--driver", choices=["faust", "direct"], default="faust")
@@ -718,6 +785,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "AION_REDIS_URL, else the `aion infra` Redis (started if needed; `aion "
                    "infra down` stops it). Keys do not expire unless AION_MIRROR__TTL=layout."
                    " --no-keep: a throwaway Redis (faust driver) or none (direct driver)")
+    p.add_argument("--report", type=Path, default=None, metavar="PATH",
+                   help="HTML report (default: beside the session file as "
+                   "NAME.report.html; for the sample, beside the cached sample)")
+    p.add_argument("--report-top", type=_non_negative_int, default=None, metavar="N",
+                   help="instruments charted in the report, most alerts first (default 6)")
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("instruments", help="instrument master: publish or look up",

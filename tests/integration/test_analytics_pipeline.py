@@ -2,7 +2,8 @@
 
 One Faust run of the bundled sample (real broker, real Redis, a real worker) against the
 direct driver: identical instrument states (analytics included), identical option-chain
-snapshots and chain state, and the documented Redis keys in place.
+snapshots and chain state, the same backtest report, and the documented Redis keys in
+place.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import pytest
 import redis
 from redis_snapshot import redis_diff, redis_snapshot
 
-from aion.agents.backtest import faust_run, instruments_csv_for
+from aion.agents.backtest import faust_run, instruments_csv_for, read_report_records
 from aion.agents.daily_history import build_averages, load_daily_history
 from aion.agents.direct import DirectResult, run_direct
 from aion.agents.outputs import OUTPUTS
 from aion.agents.writers.base import TtlPolicy
 from aion.config import KeyLayout, Settings, url_for_db
 from aion.infra import Infra, Service
+from aion.report import ReportData, render_html
 from aion.streams.instruments import InstrumentMaster
 from aion.streams.replay import replay
 from aion.streams.sample import sample_daily_history_path, sample_session_path
@@ -76,7 +78,9 @@ def faust_result(settings: Settings, sample: tuple[Path, dict], kafka_bootstrap:
                       if v is not None}
             snaps = [OUTPUTS.codec.decode(v) for *_, v in
                      await read_all(boot, OUTPUTS["chain"].topic_name(run.names))]
-            return {"states": states, "chains": chains, "snapshots": snaps,
+            report = render_html(ReportData.from_records(
+                await read_report_records(boot, run.names)))
+            return {"states": states, "chains": chains, "snapshots": snaps, "report": report,
                     "bars_topic": OUTPUTS["bars"].topic_name(run.names),
                     "redis": redis_snapshot(redis_url)}
 
@@ -110,6 +114,14 @@ def test_faust_and_direct_agree_on_analytics_and_chains(
         assert by_u[u] == want
         assert want[-1].final and want[-1].atm_iv is not None
         assert sum(o.delta is not None for o in want[-1].options) >= 30
+
+
+def test_faust_and_direct_give_the_same_report(faust_result: dict,
+                                               direct: DirectResult) -> None:
+    # What `aion backtest` writes: from the topics read back, and from the records in memory.
+    report = render_html(ReportData.from_records(direct.records))
+    assert faust_result["report"] == report
+    assert report.count('class="alert-marker') >= 1
 
 
 def _db(redis_url: str, db: int) -> redis.Redis:
