@@ -1,0 +1,1 @@
+"""Detector evaluation: labels and matching, calibration, hit rates and the random baseline."""
