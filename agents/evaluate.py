@@ -42,7 +42,7 @@ from aion.tables.evaluation.labels import (
 )
 from aion.tables.records import AlertRecord, ValidationRecord
 from aion.tables.validation.costs import InstrumentClass
-from aion.tables.validation.forward import WINDOWS_MIN, ValidationConfig
+from aion.tables.validation.forward import WINDOWS_MIN, ValidationConfig, WindowResult
 
 Progress = Callable[[str, int, int | None], None]
 """``progress(stage, done, total)``: stage text, units done, units in all (None: unknown)."""
@@ -285,7 +285,7 @@ class _SessionRun:
     alerts: list[AlertRecord]
     validations: list[ValidationRecord]
     labels: list[Label]
-    baseline: dict[str, list[Any]]  # pattern -> WindowResults
+    baseline: dict[str, list[WindowResult]]  # per pattern
     baseline_entries: dict[str, int]
 
 
@@ -326,7 +326,7 @@ def _run_session(path: Path, events: Path | None, *, config: AnalyticsConfig,
         progress(f"baseline {path.name}", 0, None)
     ticks = read_ticks(path, {t.token for ts in by_pattern.values() for t in ts})
     vconfig: ValidationConfig = config.validation
-    runs: dict[str, list[Any]] = {}
+    runs: dict[str, list[WindowResult]] = {}
     entries: dict[str, int] = {}
     for pattern, templates in by_pattern.items():
         draws = bl.draw_entries(templates, baseline)
@@ -359,7 +359,7 @@ def evaluate_sessions(paths: Sequence[Path], *, labelled: bool, config: Analytic
     alerts: list[AlertRecord] = []
     validations: list[ValidationRecord] = []
     labels: list[Label] = []
-    base: dict[str, list[Any]] = {}
+    base: dict[str, list[WindowResult]] = {}
     entries: dict[str, int] = {}
     for path in paths:
         run = _run_session(path, events_path_for(path) if labelled else None,
