@@ -26,6 +26,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -692,6 +693,94 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- evaluate ----------------------------------------------------------------------------
+
+
+def _parse_seeds(text: str) -> list[int]:
+    """``5,6,7`` -> [5, 6, 7] (non-negative, no repeats)."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit():
+            raise argparse.ArgumentTypeError(
+                f"seeds must be non-negative integers separated by commas, got {text!r}")
+        if int(part) in seeds:
+            raise argparse.ArgumentTypeError(f"seed {int(part)} is repeated in {text!r}")
+        seeds.append(int(part))
+    return seeds
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Simulate sessions (or take recorded ones), run every detector and score them."""
+    import json
+    import tempfile
+
+    from aion.agents.backtest import BacktestError, instruments_csv_for
+    from aion.agents.context import analytics_config
+    from aion.agents.evaluate import evaluate_sessions, simulate_sessions
+    from aion.evaluate_view import print_report
+
+    if (args.date is None) == (not args.sessions):
+        raise UserError("pass either --date with --seeds (simulated sessions) or "
+                        "--sessions FILE ... (recorded sessions), not both")
+    if args.date is not None and not args.seeds:
+        raise UserError("--date needs --seeds, e.g. --seeds 5,6,7")
+    if args.sessions and (args.seeds or args.start or args.end):
+        raise UserError("--seeds, --start and --end apply to simulated sessions only "
+                        "(--date), not to --sessions")
+    if args.json is not None and not args.json.parent.is_dir():
+        raise UserError(f"--json: no such directory: {args.json.parent}")
+    settings = _settings(args)
+    try:
+        config = analytics_config(settings.get)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad analytics or pattern setting: {exc}") from None
+    if not config.alerts.active:
+        raise UserError("every pattern is disabled (patterns.enabled or config/patterns.yaml)"
+                        "; nothing to evaluate")
+    bundle = settings.positive_int("producer.replay_bundle_packets")
+    if args.sessions:
+        for path in args.sessions:
+            try:
+                instruments_csv_for(path)
+            except BacktestError as exc:
+                raise UserError(str(exc)) from None
+    else:
+        try:
+            _check_simulation_date(args.date, False)
+        except UserError as exc:  # evaluate has no --allow-non-trading-day: alerts need one
+            raise UserError(str(exc).split("; pass")[0]) from None
+        start, end = args.start or time(9, 15), args.end or time(15, 30)
+        if not time(9, 15) <= start < end <= time(15, 30):
+            raise UserError(f"--start {start:%H:%M} / --end {end:%H:%M}: the window must "
+                            f"lie within 09:15-15:30 and end after it starts")
+    with progress_bar() as bar, tempfile.TemporaryDirectory(prefix="aion-evaluate-") as tmp:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        if args.sessions:
+            paths, labelled = list(args.sessions), False
+        else:
+            paths = simulate_sessions(args.date, args.seeds, Path(tmp), start=start, end=end,
+                                      progress=update)
+            labelled = True
+        report = evaluate_sessions(paths, labelled=labelled, config=config,
+                                   partitions=settings.partitions, bundle_packets=bundle,
+                                   progress=update)
+    print_report(report, console)
+    if args.json is not None:
+        doc = report.to_json()
+        if not args.sessions:
+            doc["sessions"] = [f"simulated {args.date} seed {s}" for s in args.seeds]
+        args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        console.print(f"wrote {args.json}")
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------
 
 
@@ -791,6 +880,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report-top", type=_non_negative_int, default=None, metavar="N",
                    help="instruments charted in the report, most alerts first (default 6)")
     p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("evaluate", help="score the pattern detectors on simulated or recorded "
+                       "sessions",
+                       description="Simulate one session per seed of --date (or take recorded "
+                       "session files with --sessions), run every enabled detector through the "
+                       "direct driver and print per pattern: labelled events, alerts, precision "
+                       "and recall against the simulator's labels (simulated sessions only), "
+                       "the forward-validation hit rate per window beside a random-entry "
+                       "baseline with 95% bootstrap intervals, and a calibration table.")
+    p.add_argument("--date", type=_parse_date, default=None,
+                   help="trading date YYYY-MM-DD of the simulated sessions")
+    p.add_argument("--seeds", type=_parse_seeds, default=None,
+                   help="comma-separated simulator seeds, one session each (e.g. 5,6,7)")
+    p.add_argument("--sessions", type=_existing_file, nargs="+", default=None, metavar="FILE",
+                   help="recorded session .parquet files (with their .instruments.csv), "
+                   "instead of --date/--seeds: no labels, so forward validation and the "
+                   "baseline only")
+    p.add_argument("--start", type=_parse_time, default=None,
+                   help="IST start of the simulated window (default 09:15)")
+    p.add_argument("--end", type=_parse_time, default=None,
+                   help="IST end of the simulated window (default 15:30)")
+    p.add_argument("--json", type=Path, default=None, metavar="FILE",
+                   help='also write the figures as JSON: {"patterns": {"<name>": {"labelled", '
+                   '"alerts", "precision", "recall", ...}}}')
+    p.add_argument("--partitions", type=_positive_int, help="partitions of the direct driver")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("instruments", help="instrument master: publish or look up",
                        description="Publish a Kite instruments CSV to the compacted "

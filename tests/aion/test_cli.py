@@ -31,6 +31,7 @@ HELP_PURPOSE: dict[tuple[str, ...], str] = {
     ("replay",): "partition bundles",
     ("worker",): "stream processor",
     ("backtest",): "summary",
+    ("evaluate",): "random-entry baseline",
     ("instruments",): "instruments",
     ("instruments", "publish"): "aion.instruments",
     ("instruments", "lookup"): "resolve tokens or symbols",
