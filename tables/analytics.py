@@ -383,7 +383,9 @@ def _open_validations(an: Analytics, info: InstrumentInfo, alerts: list[AlertRec
         direction = {"BULLISH": 1, "BEARISH": -1}.get(a.signal, 0)
         forward.open_validation(pv, forward.Alert(
             alert_id=a.alert_id, token=a.token, event_ms=a.timestamp, direction=direction,
-            target=a.target_price if direction else None,
+            # A target at the entry (no expected move) would be "touched" by the first
+            # tick and score every such alert a success: it is no target.
+            target=a.target_price if direction and a.target_price != a.entry_price else None,
             stop=a.stop_loss if direction else None,
             quantity=max(a.quantity, a.lot_size, 1),
             instrument_class=_COST_CLASS.get(info.kind, InstrumentClass.EQUITY),

@@ -360,7 +360,9 @@ class HiddenAccumulation(Detector):
     raise the bar it is measured against; the window's bars must all be past the
     warm-up. Direction: BULLISH when the close is in the upper half of that range
     (absorbed selling), BEARISH in the lower half. Fires once per episode. Confidence
-    ``0.5 + 0.1 (mean rv - min_ratio)``.
+    ``0.5 + 0.1 (mean rv - min_ratio)``. Expected move: one window's volatility,
+    ``σ sqrt(bars)`` in percent, the move the absorbed volume is taken to release (the
+    pattern moves no price itself, so it has no triggering move to repeat).
     """
 
     NAME = "hidden_accumulation"
@@ -394,5 +396,6 @@ class HiddenAccumulation(Detector):
         window = [*back, ctx.bar]
         lo, hi = min(b.close for b in window), max(b.close for b in window)
         up = ctx.bar.close >= (lo + hi) / 2
-        return _hit(ctx, _direction(up), _confidence(mean_rv - p.min_ratio), 0.0,
+        move = 100.0 * math.expm1((sigma or 0.0) * math.sqrt(p.bars)) * (1 if up else -1)
+        return _hit(ctx, _direction(up), _confidence(mean_rv - p.min_ratio), move,
                     mean_rel_volume=mean_rv)

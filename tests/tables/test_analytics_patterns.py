@@ -149,3 +149,36 @@ def test_detectors_see_the_session_vwap_at_the_bars_close() -> None:
             got[a.alert_id] = a.details["vwap"]
         results.append(got)
     assert results[0].keys() == results[1].keys() == results[2].keys()
+
+
+class FlatProbe(Detector):
+    """A test detector: a BULLISH hit without an expected move (its target is the entry)."""
+
+    NAME = "flat_probe"
+    CATEGORY = "test"
+
+    def new_state(self) -> dict[str, Any]:
+        return {"n": 0}
+
+    def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
+        state["n"] += 1
+        return Hit(Signal.BULLISH, 0.5) if state["n"] % 15 == 0 else None
+
+
+FLAT_CONFIG = dataclasses.replace(CONFIG, alerts=AlertConfig(patterns=PatternSet((
+    PatternSpec(FlatProbe(), True, 0, frozenset({InstrumentKind.EQUITY}), "probe"),))))
+
+
+def test_a_target_at_the_entry_is_no_target() -> None:
+    # Touched by the first tick, such a target would score every alert a success; the
+    # windows are judged by the stop and the return instead.
+    arr, recv = session(4, minutes=120)
+    alerts, windows = run(arr, recv, list(range(50, len(arr), 50)), config=FLAT_CONFIG)
+    assert len(alerts) >= 5
+    assert all(a.target_price == a.entry_price for a in alerts)
+    assert windows and all(w.first_touch != "target" for w in windows)
+    by_id = {a.alert_id: a for a in alerts}
+    for w in windows:
+        if w.first_touch == "neither":
+            assert w.success == (w.return_pct > 0), w
+        assert by_id[w.alert_id].signal == "BULLISH"

@@ -256,6 +256,22 @@ def test_hidden_accumulation_probe_fires_at_range_one_point_four(sign: float,
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_hidden_accumulation_expects_one_window_of_volatility(sign: float) -> None:
+    # No triggering move to repeat: the expected move is sigma * sqrt(10) in percent,
+    # with the features' own sigma before the last bar, signed by the direction.
+    bars = _accumulation(1.4, sign)
+    f = BarFeatures()
+    for b in bars[:-1]:
+        f.update(_row(b), int(ist_day(b.start_ns)))
+    assert f.sigma is not None
+    hit = probe("hidden_accumulation", bars)
+    assert hit is not None
+    want = 100.0 * (math.exp(f.sigma * math.sqrt(10)) - 1.0)
+    assert hit.expected_move == pytest.approx(want, rel=1e-12)
+    assert hit.price_change == pytest.approx(sign * want, rel=1e-12)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
 def test_hidden_accumulation_near_miss_range_one_point_six(sign: float) -> None:
     assert probe("hidden_accumulation", _accumulation(1.6, sign)) is None
 
