@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from aion.agents.context import build_context
+from aion.agents.context import analytics_config, build_context
 from aion.agents.direct import run_direct
 from aion.agents.outputs import OUTPUTS
 from aion.agents.processor import BundleProcessor, BundleResult, DictStore
+from aion.config import Settings
 from aion.streams.bundle import encode_bundle
 from aion.streams.instruments import InstrumentMaster
 from aion.streams.replay import END_MARKER, iter_bundles
 from aion.streams.simulator import simulate
-from aion.tables.analytics import AnalyticsConfig
 from aion.tables.records import BarClosed, BucketClosed, DeadLetter, SessionSnapshot, encode
 
 PARTITIONS = 2
@@ -46,7 +46,8 @@ class ListEmitter:
 
 
 def processor(master: InstrumentMaster) -> tuple[BundleProcessor, DictStore]:
-    ctx = build_context(master, {}, PARTITIONS, AnalyticsConfig())
+    # What a worker (and run_direct by default) runs: the settings' analytics, patterns on.
+    ctx = build_context(master, {}, PARTITIONS, analytics_config(Settings.load().get))
     known = {i.instrument_token for i in master}
     store = DictStore({}, PARTITIONS)
     return BundleProcessor(store, lambda: ctx, known.__contains__, PARTITIONS), store
@@ -72,9 +73,12 @@ def test_records_equal_the_direct_drivers(session: Path, master: InstrumentMaste
     # Every record survives its wire form with its declared types (the mirror decodes
     # strictly: a None where the schema says str would be refused there).
     assert [OUTPUTS.codec.decode(encode(r)) for r in direct.records] == direct.records
+    # Three minutes: no detector is past its 10-bar warm-up, so no alerts or validations
+    # (tests/integration/test_pipeline.py runs a window that has them).
     assert {type(r) for r in direct.records} >= {
         o.record for o in OUTPUTS
-        if o.name not in ("deadletter", "vix_regime", "volume_averages")}
+        if o.name not in ("deadletter", "vix_regime", "volume_averages", "alerts",
+                          "validations")}
     assert [r for res in emitter.results for r in res.records] == records[:len(
         [r for res in emitter.results for r in res.records])]
     # The records' explicit constructors agree with the documented dict forms.
@@ -136,7 +140,8 @@ def test_a_failing_bundle_is_rolled_back_dead_lettered_and_the_next_applied(
         kind: str) -> None:
     from aion.agents.table_store import TableStore
 
-    ctx = build_context(master, {}, PARTITIONS, AnalyticsConfig())
+    # What a worker (and run_direct by default) runs: the settings' analytics, patterns on.
+    ctx = build_context(master, {}, PARTITIONS, analytics_config(Settings.load().get))
     known = {i.instrument_token for i in master}.__contains__
     table: dict[bytes, bytes] = {}
     store = DictStore({}, PARTITIONS, ctx.config) if kind == "dict" else TableStore(
@@ -181,7 +186,8 @@ def test_without_a_journal_a_failing_bundle_raises_engine_error(
         session: Path, master: InstrumentMaster, monkeypatch: pytest.MonkeyPatch) -> None:
     from aion.agents.processor import EngineError
 
-    ctx = build_context(master, {}, PARTITIONS, AnalyticsConfig())
+    # What a worker (and run_direct by default) runs: the settings' analytics, patterns on.
+    ctx = build_context(master, {}, PARTITIONS, analytics_config(Settings.load().get))
     known = {i.instrument_token for i in master}.__contains__
     proc = BundleProcessor(DictStore({}, PARTITIONS, journal=False), lambda: ctx, known,
                            PARTITIONS)
