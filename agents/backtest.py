@@ -22,7 +22,7 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -446,6 +446,20 @@ async def faust_run(settings: Settings, infra: Infra, session: Path, *, workers:
                 forget_offsets(infra.redis_url, prefix)
 
 
+@contextlib.asynccontextmanager
+async def _quiet_when_cancelled() -> AsyncIterator[None]:
+    """On interruption, silence aiokafka before the run is torn down.
+
+    Ctrl-C or SIGTERM cancels the run while its clients still talk to a broker that is
+    being stopped; their connection errors (logged with tracebacks) are expected then.
+    """
+    try:
+        yield
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+        raise
+
+
 async def run_faust_backtest(
     settings: Settings,
     infra: Infra,
@@ -474,7 +488,7 @@ async def run_faust_backtest(
     total = count_rows(session)
     summary = BacktestSummary(driver="faust")
     async with faust_run(settings, infra, session, workers=workers,
-                         averages=averages, mirror_apart=True) as run:
+                         averages=averages, mirror_apart=True) as run, _quiet_when_cancelled():
         summary.topic_prefix = run.names.prefix
         replay_task = progress.add_task("replay", total=total) if progress else None
         stats = await replay(
