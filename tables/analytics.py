@@ -43,7 +43,7 @@ from aion.tables.patterns.base import InstrumentKind
 from aion.tables.patterns.registry import PatternSet
 from aion.tables.patterns.risk import RiskConfig
 from aion.tables.patterns.state import PatternState
-from aion.tables.profile import ProfileParams, ProfileSnapshot, VolumeProfile
+from aion.tables.profile import ProfileLevels, ProfileParams, ProfileSnapshot, VolumeProfile
 from aion.tables.profile_state import ProfileState
 from aion.tables.records import (
     AlertRecord,
@@ -263,12 +263,18 @@ def update(
     symbol = info.symbol
     detect = bool(bars) and config.alerts.active and bool(
         config.alerts.patterns.enabled_for(info.kind))
+    # Levels only for instruments with a profile whose class runs a profile detector.
+    levels = detect and info.tick_size > 0 and config.alerts.patterns.needs_profile(info.kind)
     bar_vwaps: list[float | None] = []
+    bar_levels: list[ProfileLevels | None] = []
     if n:
         days = ist_day(event_ns)
         vwap = an.setdefault(SessionVwap, SessionVwap)
+        cuts = _close_cuts(bars, event_ns) if detect else []
         if detect:
-            bar_vwaps = _vwaps_at_closes(vwap, bars, prices, incs, event_ns, days)
+            bar_vwaps = _at_cuts(cuts, lambda a, b: vwap.add(prices[a:b], incs[a:b],
+                                                             days[a:b]),
+                                 lambda: vwap.value, n)
         else:
             vwap.add(prices, incs, days)
         value = vwap.value
@@ -277,7 +283,14 @@ def update(
         if info.tick_size > 0:
             ps = an.setdefault(ProfileState, lambda: ProfileState(
                 VolumeProfile(info.tick_size, config.profile)))
-            ps.add(prices, incs, event_ns, days)
+            if levels:
+                prof = ps
+                bar_levels = _at_cuts(
+                    cuts, lambda a, b: prof.add(prices[a:b], incs[a:b], event_ns[a:b],
+                                                days[a:b]),
+                    prof.profile.levels, n)
+            else:
+                ps.add(prices, incs, event_ns, days)
         if info.is_vix:
             out.extend(_vix(an, token, symbol, ts_ns, prices, event_ns, config))
     if bars:
@@ -285,12 +298,16 @@ def update(
         if detect and not n:  # bars closed by the watermark: every tick came before
             sv = an.get(SessionVwap)
             bar_vwaps = [None if sv is None else sv.value] * len(bars)
+            if levels and ps is not None:
+                bar_levels = [ps.profile.levels()] * len(bars)
+        if not bar_levels:
+            bar_levels = [None] * len(bars)
         alerts: list[AlertRecord] = []
         for i, bar in enumerate(bars):
             ind.update_bar(bar.open, bar.high, bar.low, bar.close, float(bar.volume))
             if detect:
                 alerts.extend(_detect(an, info, token, bar, ind.values, bar_vwaps[i],
-                                      config))
+                                      bar_levels[i], config))
         out.append(IndicatorUpdate(token=token, symbol=symbol, ts_ns=ts_ns,
                                    bar_start_ns=bars[-1].start_ns, values=ind.values()))
         if alerts:
@@ -323,48 +340,67 @@ def update(
     return out
 
 
-def _vwaps_at_closes(vwap: SessionVwap, bars: list[Bar], prices: np.ndarray,
-                     incs: np.ndarray, event_ns: np.ndarray, days: np.ndarray
-                     ) -> list[float | None]:
-    """Add the bundle's ticks to the session VWAP, noting its value at each bar's close.
+def _close_cuts(bars: list[Bar], event_ns: np.ndarray) -> list[int]:
+    """Where each bar's close falls in the bundle's ticks.
 
     A bar is closed by the first tick at or after its end, so the ticks known at its
-    close are those that arrived before that tick (late ones included); the VWAP a
-    detector sees must not depend on the ticks the bundle holds after them.
+    close are those that arrived before that tick (late ones included); what a detector
+    sees (session VWAP, profile levels) must not depend on the ticks the bundle holds
+    after them.
 
     Args:
-        vwap: The session VWAP (updated with every tick).
         bars: Bars closed by the bundle, in order.
-        prices: The bundle's accepted ticks' prices, in arrival order.
-        incs: Their incremental volumes.
-        event_ns: Their event times.
-        days: Their IST epoch-days.
+        event_ns: The bundle's accepted ticks' event times, in arrival order.
 
     Returns:
-        The VWAP at each bar's close (None without volume).
+        Per bar, the number of leading ticks known at its close (``len(event_ns)`` when
+        no tick of the bundle closed it).
     """
-    out: list[float | None] = []
-    done, n = 0, len(prices)
+    out: list[int] = []
+    done, n = 0, len(event_ns)
     for bar in bars:
         after = np.flatnonzero(event_ns[done:] >= bar.end_ns)
-        cut = done + int(after[0]) if len(after) else n
+        done = done + int(after[0]) if len(after) else n
+        out.append(done)
+    return out
+
+
+T = TypeVar("T")
+
+
+def _at_cuts(cuts: list[int], add: Callable[[int, int], None], read: Callable[[], T],
+             n: int) -> list[T]:
+    """Feed ticks ``[a, b)`` to an analytic up to each cut, reading it there; then the rest.
+
+    Args:
+        cuts: :func:`_close_cuts`.
+        add: Adds the ticks ``a..b-1`` (called with ``a < b`` only).
+        read: The analytic's value now.
+        n: Ticks in the bundle.
+
+    Returns:
+        The value at each cut.
+    """
+    out: list[T] = []
+    done = 0
+    for cut in cuts:
         if cut > done:
-            vwap.add(prices[done:cut], incs[done:cut], days[done:cut])
+            add(done, cut)
             done = cut
-        out.append(vwap.value)
+        out.append(read())
     if done < n:
-        vwap.add(prices[done:], incs[done:], days[done:])
+        add(done, n)
     return out
 
 
 def _detect(an: Analytics, info: InstrumentInfo, token: int, bar: Bar,
             values: Callable[[], dict[str, Any]], vwap: float | None,
-            config: AnalyticsConfig) -> list[AlertRecord]:
+            profile: ProfileLevels | None, config: AnalyticsConfig) -> list[AlertRecord]:
     """Run the pattern detectors on one closed bar (:mod:`aion.tables.patterns.alerts`)."""
     ps = an.setdefault(PatternState, PatternState)
     subject = AlertSubject(token, info.symbol, info.tradingsymbol, info.kind, info.lot_size)
     return pattern_alerts.on_bar(ps, subject, bar, values, vwap, config.alerts,
-                                 config.baseline)
+                                 config.baseline, profile)
 
 
 _COST_CLASS = {InstrumentKind.FUTURE: InstrumentClass.FUTURE,

@@ -289,6 +289,54 @@ def _peaks(v: npt.NDArray[np.int64], radius: int, sign: int) -> npt.NDArray[np.i
     return out[:k]
 
 
+def _price_str(row: int, decimals: int, tick_units: int) -> str:
+    """A row's price printed with ``decimals`` decimals (``ProfileSnapshot.price_str``).
+
+    Args:
+        row: Absolute row index.
+        decimals: Decimals of the tick grid.
+        tick_units: The tick in units of ``10 ** -decimals``.
+
+    Returns:
+        The price string.
+    """
+    # Integer arithmetic: exact, and cheaper than formatting a float product.
+    units = row * tick_units
+    if decimals == 0:
+        return str(units)
+    sign = "-" if units < 0 else ""
+    q, r = divmod(abs(units), 10**decimals)
+    return f"{sign}{q}.{r:0{decimals}d}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileLevels:
+    """The levels pattern detectors read from a profile at one moment (a bar's close).
+
+    The cheap part of :meth:`VolumeProfile.evaluate` (no strength, events or copies),
+    with prices as floats on the tick grid (:meth:`ProfileSnapshot.price`).
+
+    Attributes:
+        day: IST epoch-day of the session.
+        tick_size: The instrument's tick size.
+        poc: Point of Control price.
+        vah: Value-area high price.
+        val: Value-area low price.
+        hvn: Every high-volume-node price, ascending (the POC's row is usually one).
+        lvn: Every low-volume-node price, ascending.
+        total_volume: Session volume the profile holds.
+    """
+
+    day: int
+    tick_size: float
+    poc: float
+    vah: float
+    val: float
+    hvn: tuple[float, ...]
+    lvn: tuple[float, ...]
+    total_volume: int
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileSnapshot:
     """The profile as evaluated at one moment (read-only; prices via the tick size).
@@ -360,14 +408,7 @@ class ProfileSnapshot:
         Returns:
             The price string with exactly the tick's decimals.
         """
-        # Integer arithmetic: exact, and cheaper than formatting a float product.
-        d = self.decimals
-        units = row * self.tick_units
-        if d == 0:
-            return str(units)
-        sign = "-" if units < 0 else ""
-        q, r = divmod(abs(units), 10**d)
-        return f"{sign}{q}.{r:0{d}d}"
+        return _price_str(row, self.decimals, self.tick_units)
 
     def price(self, row: int) -> float:
         """A row's price as the float nearest its decimal (``2001 * 0.05 -> 100.05``).
@@ -702,22 +743,8 @@ class VolumeProfile:
         prm = self.params
         lo, hi = self.lo, self.hi
         v = self.volumes().copy()
-        n = v.shape[0]
         total = self.total
-        pct = _ratio(prm.value_area_pct)
-        target = -(-pct.numerator * total // pct.denominator)  # exact ceil
-        a, b, va_vol = _value_area(v, poc - lo, target)
-        va_low, va_high = lo + int(a), lo + int(b)
-
-        # Nodes: integer thresholds from exact fractions (v >= x <=> v >= ceil(x)).
-        hk, lk = _ratio(prm.hvn_factor), _ratio(prm.lvn_factor)
-        hvn_min = -(-hk.numerator * total // (hk.denominator * n))
-        lvn_max = lk.numerator * total // (lk.denominator * n)
-        peaks = _peaks(v, prm.node_radius, 1)
-        hvn_all = (peaks[v[peaks] >= hvn_min] + lo).tolist()
-        troughs = _peaks(v, prm.node_radius, -1)
-        troughs = troughs[(troughs > 0) & (troughs < n - 1)]
-        lvn_all = (troughs[v[troughs] <= lvn_max] + lo).tolist()
+        va_low, va_high, va_vol, hvn_all, lvn_all = self._areas(v, poc)
 
         # Compare rows, not floats: 2 * 100.05 / 0.05 is 4001.9999999999995, but the
         # last price's row is exactly 2001 (an HVN at the last price is neither side).
@@ -760,6 +787,58 @@ class VolumeProfile:
         if events:
             snap = _with_events(snap, events)
         return snap
+
+    def _areas(self, v: npt.NDArray[np.int64], poc: int
+               ) -> tuple[int, int, int, list[int], list[int]]:
+        """Value area and nodes of the range's volumes ``v`` (see the module docstring).
+
+        Args:
+            v: Volumes of the range's rows (``volumes()``).
+            poc: The POC row.
+
+        Returns:
+            ``(va_low, va_high, va_volume, hvn rows, lvn rows)``, rows absolute and
+            ascending.
+        """
+        prm = self.params
+        lo, n, total = self.lo, v.shape[0], self.total
+        pct = _ratio(prm.value_area_pct)
+        target = -(-pct.numerator * total // pct.denominator)  # exact ceil
+        a, b, va_vol = _value_area(v, poc - lo, target)
+        # Nodes: integer thresholds from exact fractions (v >= x <=> v >= ceil(x)).
+        hk, lk = _ratio(prm.hvn_factor), _ratio(prm.lvn_factor)
+        hvn_min = -(-hk.numerator * total // (hk.denominator * n))
+        lvn_max = lk.numerator * total // (lk.denominator * n)
+        peaks = _peaks(v, prm.node_radius, 1)
+        hvn_all = (peaks[v[peaks] >= hvn_min] + lo).tolist()
+        troughs = _peaks(v, prm.node_radius, -1)
+        troughs = troughs[(troughs > 0) & (troughs < n - 1)]
+        lvn_all = (troughs[v[troughs] <= lvn_max] + lo).tolist()
+        return lo + int(a), lo + int(b), int(va_vol), hvn_all, lvn_all
+
+    def levels(self) -> ProfileLevels | None:
+        """POC, value area and nodes now, for the pattern detectors; state unchanged.
+
+        The same figures :meth:`evaluate` reports, without the strength, events and
+        copies it also computes. O(rows in range).
+
+        Returns:
+            The levels, or None when no row holds volume.
+        """
+        poc = self.poc_index()
+        if poc is None:
+            return None
+        va_low, va_high, _, hvn, lvn = self._areas(self.volumes(), poc)
+        d = tick_decimals(self.tick_size)
+        units = round(self.tick_size * 10**d)
+
+        def price(row: int) -> float:
+            return float(_price_str(row, d, units))
+
+        return ProfileLevels(
+            day=self.day, tick_size=self.tick_size, poc=price(poc), vah=price(va_high),
+            val=price(va_low), hvn=tuple(map(price, hvn)), lvn=tuple(map(price, lvn)),
+            total_volume=self.total)
 
     def _events(self, snap: ProfileSnapshot, t_ns: int) -> tuple[dict[str, Any], ...]:
         """POC-shift and value-area events of ``snap`` against the last publish."""

@@ -31,6 +31,7 @@ from aion.tables.patterns.features import BarRow
 from aion.tables.patterns.registry import PatternSet
 from aion.tables.patterns.risk import RiskConfig, risk_metrics
 from aion.tables.patterns.state import PatternState
+from aion.tables.profile import ProfileLevels
 from aion.tables.records.alert import AlertRecord
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, ist_day, minute_of_day_ist
 from aion.tables.volume_baseline import VolumeBaseline
@@ -104,7 +105,8 @@ def in_market_hours(bar_start_ns: int, calendar: TradingCalendar | None) -> bool
 
 def on_bar(state: PatternState, subject: AlertSubject, bar: Bar,
            indicators: Callable[[], dict[str, Any]], vwap: float | None, config: AlertConfig,
-           baseline: VolumeBaseline) -> list[AlertRecord]:
+           baseline: VolumeBaseline, profile: ProfileLevels | None = None
+           ) -> list[AlertRecord]:
     """Run the detectors on one closed bar and turn their hits into alerts.
 
     Args:
@@ -116,6 +118,7 @@ def on_bar(state: PatternState, subject: AlertSubject, bar: Bar,
         vwap: Session VWAP at its close.
         config: Alerting parameters.
         baseline: The volume baseline (time-of-day multipliers).
+        profile: Volume-profile levels at its close (None: not needed or no profile).
 
     Returns:
         The alerts, in registry order.
@@ -127,7 +130,7 @@ def on_bar(state: PatternState, subject: AlertSubject, bar: Bar,
     f = state.features
     ctx = BarContext(bar=row, features=f, rel_volume=f.rel_volume(row.volume, mult),
                      values=LazyValues(indicators), vwap=vwap, kind=subject.kind,
-                     minute=minute)
+                     minute=minute, profile=profile)
     out: list[AlertRecord] = []
     open_now = in_market_hours(bar.start_ns, config.calendar)
     for spec in config.patterns.enabled_for(subject.kind):

@@ -24,6 +24,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from aion.tables.patterns.features import BarFeatures, BarRow
+from aion.tables.profile import ProfileLevels
 
 
 class Signal(enum.StrEnum):
@@ -77,6 +78,9 @@ class BarContext:
         vwap: Session VWAP at the bar's close, None without volume.
         kind: The instrument's class.
         minute: Session minute of the bar (0 = 09:15).
+        profile: The session volume profile's levels at the bar's close (the ticks that
+            arrived before the tick that closed it), given only to instruments with a
+            tick size when an enabled detector has ``NEEDS_PROFILE``; None otherwise.
     """
 
     bar: BarRow
@@ -86,6 +90,7 @@ class BarContext:
     vwap: float | None
     kind: InstrumentKind
     minute: int
+    profile: ProfileLevels | None = None
 
     @property
     def indicators(self) -> dict[str, Any]:
@@ -227,7 +232,9 @@ class Detector:
     """Base of every pattern detector (see the module docstring).
 
     Subclasses set the class attributes and implement :meth:`on_bar`; a detector with
-    state overrides :meth:`new_state` and keeps its state JSON-able.
+    state overrides :meth:`new_state` and keeps its state JSON-able. One that reads
+    ``BarContext.profile`` sets ``NEEDS_PROFILE`` (the levels are computed per closed bar
+    only when an enabled detector asks for them).
     """
 
     NAME: ClassVar[str] = ""
@@ -235,6 +242,7 @@ class Detector:
     APPLIES_TO: ClassVar[frozenset[InstrumentKind]] = frozenset(
         {InstrumentKind.EQUITY, InstrumentKind.INDEX, InstrumentKind.FUTURE})
     Params: ClassVar[type[DetectorParams]] = DetectorParams
+    NEEDS_PROFILE: ClassVar[bool] = False
 
     def __init__(self, params: DetectorParams | None = None) -> None:
         self.params = params if params is not None else self.Params()

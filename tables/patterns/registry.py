@@ -24,6 +24,7 @@ from aion.tables.patterns.core import (
     VolumePriceDivergence,
     VolumeSpike,
 )
+from aion.tables.patterns.volume_profile import VpBreakout, VpNodeTest, VpPocRejection
 
 DETECTORS: tuple[type[Detector], ...] = (
     VolumeSpike,
@@ -34,6 +35,9 @@ DETECTORS: tuple[type[Detector], ...] = (
     Breakout,
     Reversal,
     HiddenAccumulation,
+    VpBreakout,
+    VpPocRejection,
+    VpNodeTest,
 )
 """Every detector class (names unique)."""
 
@@ -80,12 +84,16 @@ class PatternSet:
     specs: tuple[PatternSpec, ...] = ()
     _by_kind: dict[InstrumentKind, tuple[PatternSpec, ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict)
+    _profile_kinds: set[InstrumentKind] = field(
+        init=False, repr=False, compare=False, default_factory=set)
 
     def __post_init__(self) -> None:
         # Asked once per closed bar: answered from a table built once.
         for kind in InstrumentKind:
             self._by_kind[kind] = tuple(s for s in self.specs
                                         if s.enabled and kind in s.applies_to)
+            if any(s.detector.NEEDS_PROFILE for s in self._by_kind[kind]):
+                self._profile_kinds.add(kind)
 
     @property
     def any_enabled(self) -> bool:
@@ -95,6 +103,10 @@ class PatternSet:
     def enabled_for(self, kind: InstrumentKind) -> tuple[PatternSpec, ...]:
         """Enabled patterns that apply to an instrument class."""
         return self._by_kind[kind]
+
+    def needs_profile(self, kind: InstrumentKind) -> bool:
+        """Whether an enabled pattern of an instrument class reads the volume profile."""
+        return kind in self._profile_kinds
 
     @classmethod
     def from_mapping(cls, blocks: Mapping[str, Any]) -> PatternSet:
