@@ -42,7 +42,7 @@ from aion.tables.profile import ProfileLevels, ProfileParams, VolumeProfile
 from aion.tables.records.alert import AlertRecord
 from aion.tables.timeutil import ist_day
 
-QUIET = path(quiet(40))
+QUIET = path(quiet(40, -1))
 """40 quiet bars from 09:15; the last closes at ``1000 e^R`` (odd index)."""
 
 PREV = QUIET[-1].close
@@ -83,7 +83,7 @@ def alerts(name: str, bars: list[Bar], levels: ProfileLevels | None = LEVELS,
 
 def sigma_before(extra: list[Bar] = ()) -> float:  # type: ignore[assignment]
     """Reference local sigma over the quiet closes (and ``extra`` bars' closes)."""
-    s = ref_sigma(closes_of(quiet(40)) + [b.close for b in extra])
+    s = ref_sigma(closes_of(quiet(40, -1)) + [b.close for b in extra])
     assert s is not None
     return s
 
