@@ -8,7 +8,10 @@ stages into one agent where they share a key"):
 * **Session VWAP** accumulates ``price x incremental volume`` of every accepted tick, so
   it is exact per tick; it resets on a new trading date.
 * **Volume profile** bins every accepted tick (``tables.profile``) and is published at
-  its own cadence (100 ticks or 1 minute of event time).
+  its own cadence (100 ticks or 1 minute of event time). When an enabled pattern of the
+  instrument's class reads the profile (``Detector.NEEDS_PROFILE``), the bundle's ticks
+  are added up to each closed bar's closing tick and the levels (POC, value area,
+  nodes) are read there, once per closed bar, as the session VWAP is for every detector.
 * **VIX regime** (INDIA VIX only) follows the VIX last price
   (``volume_baseline.VixRegime``).
 * **Volume ratio**: every closed volume bucket is compared with the time-aware baseline

@@ -10,8 +10,9 @@ new class in its family's module plus one entry in :mod:`.registry` and one bloc
 **When a hit becomes known.** A bar is closed by the first tick of the next minute, so
 everything a detector reads is known at the bar's end (``BarContext.end_ms``), and a hit
 is timestamped there. The context holds the bar, the features of the bars *before* it
-(:mod:`.features`), the indicator values *including* the bar (they update on its close)
-and the session VWAP at its close: nothing later. Entries are then taken at the first
+(:mod:`.features`), the indicator values *including* the bar (they update on its close),
+the session VWAP at its close and, for detectors that ask (``NEEDS_PROFILE``), the
+session volume profile's levels at its close: nothing later. Entries are then taken at the first
 price after that moment (:mod:`aion.tables.validation.forward`).
 """
 

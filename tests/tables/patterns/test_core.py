@@ -39,7 +39,8 @@ from aion.tables.patterns.registry import DETECTORS, PatternSet
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, ist_day, minute_of_day_ist
 
 WARM = 30
-NAMES = [d.NAME for d in DETECTORS]
+# Profile detectors read levels these bar paths do not carry: test_volume_profile.py.
+NAMES = [d.NAME for d in DETECTORS if not d.NEEDS_PROFILE]
 
 
 def first_hit(name: str, steps: list[tuple[float, float]]) -> tuple[int, str, float] | None:

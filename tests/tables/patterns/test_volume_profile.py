@@ -30,8 +30,12 @@ from bar_paths import (
     path,
     quiet,
     ref_sigma,
+    wild_steps,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from aion.config.patterns import load_patterns
 from aion.tables.bars import Bar
 from aion.tables.patterns.alerts import AlertConfig, AlertSubject, on_bar
 from aion.tables.patterns.base import InstrumentKind
@@ -46,6 +50,7 @@ QUIET = path(quiet(40, -1))
 """40 quiet bars from 09:15; the last closes at ``1000 e^R`` (odd index)."""
 
 PREV = QUIET[-1].close
+assert abs(PREV - 1000 * math.exp(0.001)) < 1e-9  # the quiet path ends above 1000
 DAY = int(ist_day(QUIET[0].start_ns))
 LEVELS = ProfileLevels(day=DAY, tick_size=0.05, poc=1000.0, vah=1003.0, val=997.0,
                        hvn=(992.0, 1000.0, 1008.0), lvn=(995.0, 1005.0),
@@ -138,9 +143,16 @@ def test_breakout_needs_a_profile_of_this_session() -> None:
     assert alerts("vp_breakout", bars, levels=other_day) == []
 
 
-def test_breakout_waits_for_min_session_bars() -> None:
-    # The same breakout after only 20 session bars (warm for sigma and rv, not the profile).
-    config = AlertConfig(patterns=only("vp_breakout"))
+@pytest.mark.parametrize(("min_session_bars", "fires"), [(30, False), (20, True)])
+def test_breakout_waits_for_min_session_bars(min_session_bars: int, fires: bool) -> None:
+    # The same breakout after only 20 session bars (warm for sigma and rv): it needs
+    # min_session_bars of them before it.
+    blocks = {k: dict(v) for k, v in load_patterns().items()}
+    for k, block in blocks.items():
+        block["enabled"] = k == "vp_breakout"
+    blocks["vp_breakout"]["params"] = {**blocks["vp_breakout"]["params"],
+                                       "min_session_bars": min_session_bars}
+    config = AlertConfig(patterns=PatternSet.from_mapping(blocks))
     early = path(quiet(20))
     st = PatternState()
     prev = early[-1].close
@@ -150,7 +162,7 @@ def test_breakout_waits_for_min_session_bars() -> None:
             late_ticks=0, vwap=None, first_ts_ns=start, last_ts_ns=start + 1)
     got = [a for x in [*early, b] for a in on_bar(st, SUBJECT, x, dict, None, config,
                                                     BASELINE, LEVELS)]
-    assert got == []
+    assert len(got) == int(fires)
 
 
 def test_breakout_parameters_are_checked() -> None:
@@ -283,3 +295,67 @@ def test_levels_are_the_evaluated_profiles(seed: int) -> None:
     assert lv.lvn == tuple(snap.price(r) for r in snap.lvn) and len(lv.lvn) >= 2
     assert lv.day == DAY and lv.total_volume == snap.total_volume
     assert VolumeProfile(0.05).levels() is None
+
+
+# ---------------------------------------------------------------- wild paths
+
+VP = ("vp_breakout", "vp_poc_rejection", "vp_node_test")
+
+
+def wild_bars(seed: int, n: int) -> list[Bar]:
+    """Quiet bars, then ``n`` wild ones (``bar_paths.wild_steps``) given random wicks."""
+    rng = np.random.default_rng(10_000 + seed)
+    out = []
+    for b in path(quiet(40, -1) + wild_steps(seed, n)):
+        up, down = rng.choice([0.0, 0.0, 0.5, 1.0, 2.0], size=2) * 0.001 * b.close
+        out.append(dataclasses.replace(b, high=round(b.high + up, 2),
+                                       low=round(b.low - down, 2)))
+    return out
+
+
+def feed_with_profile(bars: list[Bar], config: AlertConfig) -> list[tuple[int, AlertRecord]]:
+    """``alerts.on_bar`` over ``bars`` with a profile of the bars' own volume.
+
+    Each bar's volume goes to its open, high, low and close (a quarter each) before it
+    closes, so the levels at a close are those of the ticks up to it, as in the engine.
+    """
+    prof = VolumeProfile(0.05)
+    st = PatternState()
+    out = []
+    for i, b in enumerate(bars):
+        q = b.volume // 4
+        prof.update_many([b.open, b.high, b.low, b.close], [q] * 4, [b.start_ns] * 4,
+                         [DAY] * 4)
+        out.extend((i, a) for a in on_bar(st, SUBJECT, b, dict, None, config, BASELINE,
+                                          prof.levels()))
+    return out
+
+
+def vp_enabled() -> AlertConfig:
+    blocks = {k: dict(v) for k, v in load_patterns().items()}
+    for k, block in blocks.items():
+        block["enabled"] = k in VP
+        block["cooldown_s"] = 0
+    return AlertConfig(patterns=PatternSet.from_mapping(blocks))
+
+
+def test_every_profile_pattern_fires_on_wild_paths_with_bounded_confidence() -> None:
+    seen: set[str] = set()
+    config = vp_enabled()
+    for seed in range(12):
+        for _, a in feed_with_profile(wild_bars(seed, 150), config):
+            assert 0.0 <= a.confidence <= 1.0, a
+            assert a.pattern in VP
+            seen.add(a.pattern)
+    assert seen == set(VP)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(10, 120), t=st.integers(30, 159))
+def test_profile_hits_up_to_bar_t_do_not_depend_on_later_bars(seed: int, n: int,
+                                                              t: int) -> None:
+    config = vp_enabled()
+    bars = wild_bars(seed, n)
+    t = min(t, len(bars) - 1)
+    full = [(i, a) for i, a in feed_with_profile(bars, config) if i <= t]
+    assert full == feed_with_profile(bars[:t + 1], config)
