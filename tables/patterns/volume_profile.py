@@ -39,8 +39,6 @@ from aion.tables.profile import ProfileLevels
 SESSION_BARS = 375
 """1-minute bars in an NSE session (09:15-15:30)."""
 
-_APPLIES = frozenset({InstrumentKind.EQUITY, InstrumentKind.FUTURE})
-
 
 def _levels(ctx: BarContext, min_session_bars: int) -> ProfileLevels | None:
     """The profile at the bar's close, if it belongs to the bar's session and is mature.
@@ -111,21 +109,39 @@ def _volume_bonus(rv: float, min_ratio: float) -> float:
     return 0.05 * (protect_outliers(rv) - min_ratio)
 
 
-@dataclass(frozen=True)
-class VpBreakoutParams(DetectorParams):
-    """``min_ratio``: rv of the bar; ``min_sigma``: close past the edge; ``within`` bars."""
+class _ProfileDetector(Detector):
+    """Base of the family: its category, instrument classes and need of the profile."""
 
-    min_ratio: float = 1.5
+    CATEGORY = "volume_profile"
+    APPLIES_TO = frozenset({InstrumentKind.EQUITY, InstrumentKind.FUTURE})
+    NEEDS_PROFILE = True
+
+
+@dataclass(frozen=True)
+class ProfilePatternParams(DetectorParams):
+    """``min_sigma``: a distance in σ; ``min_ratio``: the bar's rv; ``min_session_bars``."""
+
     min_sigma: float = 0.5
-    within: int = 3
+    min_ratio: float = 1.0
     min_session_bars: int = 30
 
     def __post_init__(self) -> None:
-        check_count(self, "within", 1, SESSION_BARS)
         check_count(self, "min_session_bars", 0, SESSION_BARS)
 
 
-class VpBreakout(Detector):
+@dataclass(frozen=True)
+class VpBreakoutParams(ProfilePatternParams):
+    """:class:`ProfilePatternParams` (1.5x volume) plus ``within`` bars of a close inside."""
+
+    min_ratio: float = 1.5
+    within: int = 3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_count(self, "within", 1, SESSION_BARS)
+
+
+class VpBreakout(_ProfileDetector):
     """``vp_breakout``: the close leaves the value area on volume, after being inside it.
 
     Inputs: the profile at the bar's close (VAL, VAH), the bar's close and ``rv``, ``σ``.
@@ -140,10 +156,7 @@ class VpBreakout(Detector):
     """
 
     NAME = "vp_breakout"
-    CATEGORY = "volume_profile"
-    APPLIES_TO = _APPLIES
     Params = VpBreakoutParams
-    NEEDS_PROFILE = True
 
     def new_state(self) -> dict[str, Any]:
         """The session's breakout state.
@@ -184,19 +197,7 @@ class VpBreakout(Detector):
                     distance_sigma=dist, rel_volume=rv, vah=lv.vah, val=lv.val, poc=lv.poc)
 
 
-@dataclass(frozen=True)
-class PocRejectionParams(DetectorParams):
-    """``min_sigma``: the close's distance back from the POC; ``min_ratio``: rv."""
-
-    min_sigma: float = 0.5
-    min_ratio: float = 1.0
-    min_session_bars: int = 30
-
-    def __post_init__(self) -> None:
-        check_count(self, "min_session_bars", 0, SESSION_BARS)
-
-
-class VpPocRejection(Detector):
+class VpPocRejection(_ProfileDetector):
     """``vp_poc_rejection``: price tests the Point of Control and is turned away.
 
     Inputs: the POC, VAL and VAH at the bar's close, this bar and the previous one,
@@ -211,14 +212,11 @@ class VpPocRejection(Detector):
     """
 
     NAME = "vp_poc_rejection"
-    CATEGORY = "volume_profile"
-    APPLIES_TO = _APPLIES
-    Params = PocRejectionParams
-    NEEDS_PROFILE = True
+    Params = ProfilePatternParams
 
     def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
         """The class docstring's definition, on one closed bar."""
-        p: PocRejectionParams = self.params  # type: ignore[assignment]
+        p: ProfilePatternParams = self.params  # type: ignore[assignment]
         lv = _levels(ctx, p.min_session_bars)
         rv = ctx.rel_volume
         if lv is None or rv is None or rv < p.min_ratio:
@@ -236,20 +234,14 @@ class VpPocRejection(Detector):
 
 
 @dataclass(frozen=True)
-class NodeTestParams(DetectorParams):
-    """HVN: ``min_sigma``/``min_ratio`` of the rejection; LVN: ``lvn_sigma``/``lvn_ratio``."""
+class NodeTestParams(ProfilePatternParams):
+    """HVN: the rejection's ``min_sigma``/``min_ratio``; LVN: ``lvn_sigma``/``lvn_ratio``."""
 
-    min_sigma: float = 0.5
-    min_ratio: float = 1.0
     lvn_sigma: float = 2.0
     lvn_ratio: float = 1.5
-    min_session_bars: int = 30
-
-    def __post_init__(self) -> None:
-        check_count(self, "min_session_bars", 0, SESSION_BARS)
 
 
-class VpNodeTest(Detector):
+class VpNodeTest(_ProfileDetector):
     """``vp_node_test``: a high-volume node holds, or a low-volume node is run through.
 
     Inputs: the HVNs, LVNs and POC at the bar's close, this bar and the previous one,
@@ -271,10 +263,7 @@ class VpNodeTest(Detector):
     """
 
     NAME = "vp_node_test"
-    CATEGORY = "volume_profile"
-    APPLIES_TO = _APPLIES
     Params = NodeTestParams
-    NEEDS_PROFILE = True
 
     def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
         """The class docstring's definition, on one closed bar."""
