@@ -675,10 +675,17 @@ class VolumeProfile:
         Returns:
             An ``int64`` array of ``hi - lo + 1`` rows (empty for an empty profile).
         """
-        s = self.lo - self._base
-        view = self._arr[s : s + max(0, self.hi - self.lo + 1)]
+        view = self._rows()
         view.flags.writeable = False
         return view
+
+    def _rows(self) -> npt.NDArray[np.int64]:
+        """The range's volumes as a writable view, for the compiled kernels.
+
+        Numba dispatches read-only arrays on a slow path (tens of microseconds a call).
+        """
+        s = self.lo - self._base
+        return self._arr[s : s + max(0, self.hi - self.lo + 1)]
 
     def due(self, t_ns: int) -> bool:
         """Whether the profile should be published now.
@@ -828,12 +835,14 @@ class VolumeProfile:
         poc = self.poc_index()
         if poc is None:
             return None
-        va_low, va_high, _, hvn, lvn = self._areas(self.volumes(), poc)
+        va_low, va_high, _, hvn, lvn = self._areas(self._rows(), poc)
         d = tick_decimals(self.tick_size)
-        units = round(self.tick_size * 10**d)
+        units, scale = round(self.tick_size * 10**d), 10**d
 
         def price(row: int) -> float:
-            return float(_price_str(row, d, units))
+            # int / int is correctly rounded: the float of the price's decimal, as
+            # ProfileSnapshot.price gives it, without formatting a string.
+            return row * units / scale
 
         return ProfileLevels(
             day=self.day, tick_size=self.tick_size, poc=price(poc), vah=price(va_high),
