@@ -14,6 +14,8 @@ volume), so recall can be reported by event size.
 
 An event on a future moves its index (the future is priced off it, so options follow);
 chain events (``iv_crush``, ``range_bound``) are labelled on the index the chain is on.
+Market-structure events (liquidity sweeps, fair value gaps, impulse retracements,
+value-area breaks) are planned and shaped in :mod:`.structure`, on their own random stream.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ class EventType(enum.StrEnum):
     NEAR_MISS = "near_miss"
     IV_CRUSH = "iv_crush"
     RANGE_BOUND = "range_bound"
+    # Market structure (streams/simulator/structure.py): shaped by pinning, on stocks.
+    LIQUIDITY_SWEEP = "liquidity_sweep"
+    FAIR_VALUE_GAP = "fair_value_gap"
+    IMPULSE_RETRACE = "impulse_retrace"
+    VALUE_AREA_BREAK = "value_area_break"
 
 
 @dataclass(frozen=True, slots=True)
