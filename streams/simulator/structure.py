@@ -36,8 +36,9 @@ draws do not move. Per window of ``W`` seconds, ``clip(W // 5400, 1, 4)`` of eac
   continuation past the impulse's extreme. ``magnitude_sigma`` = ``k``.
 * ``value_area_break``: the day's volume profile so far is built from the stock's path
   (volume weights: the intraday profile to the power the stocks' volume follows); price
-  travels to the profile's POC, balances there 30-50 minutes (damped, 0.8x volume,
-  swinging within 30-50 % of the POC's distance to the nearer value-area edge), then
+  travels (5-8 minutes; not at all when it is there already) to the nearest point of
+  the middle third of the value area, balances there 30-50 minutes (damped, 0.8x volume,
+  swinging within 30-50 % of its distance to the nearer value-area edge), then
   breaks beyond the value-area edge (VAH up, VAL down; 70 % of the volume, recomputed
   with the balance) by ``k`` u·sqrt(M) (``k`` 1.5-4, ``M`` 3-6 min) on 2-5x volume and
   holds beyond it 10-20 minutes (damped). ``magnitude_sigma`` = ``k``.
@@ -362,10 +363,14 @@ def _value_area_shape(pl: StructurePlan, fx: EventEffects, n: int, bg: np.ndarra
     fx.scale_vol(pos, n, b_bal + 60 * brk, b_bal + 60 * (brk + hold), QUIET)
     x = _path(fx, pos, bg)
     width = 0.5 * unit
-    poc, val, vah = value_area(x[:a], weight[:a], width)
-    room = max(min(vah - poc, poc - val), width)
+    _, val, vah = value_area(x[:a], weight[:a], width)
+    # Balance in the middle third of the value area, as near the price as that allows:
+    # a long way to a far POC would be a trend of its own.
+    third = (vah - val) / 3.0
+    mid = min(max(float(x[a]), val + third), vah - third)
+    room = max(min(vah - mid, mid - val), width)
     amp = min(swing * room, 2.5 * unit) / unit
-    centre = (poc - x[a]) / unit
+    centre = (mid - x[a]) / unit
     knots = [(0, 0.0), (60 * travel, centre)]
     for j, t in enumerate(range(travel + 5, travel + bal, 5)):
         knots.append((60 * t, centre + (amp if j % 2 == 0 else -amp)))
