@@ -34,6 +34,7 @@ from aion.tables.evaluation import baseline as bl
 from aion.tables.evaluation.calibration import DEFAULT_WINDOW_MIN, Calibration, calibrate
 from aion.tables.evaluation.hit_rates import bootstrap_ci, hit_rate
 from aion.tables.evaluation.labels import (
+    PATTERN_LABELS,
     Label,
     PatternScore,
     ScoredAlert,
@@ -287,6 +288,7 @@ class _SessionRun:
     labels: list[Label]
     baseline: dict[str, list[WindowResult]]  # per pattern
     baseline_entries: dict[str, int]
+    scored: list[ScoredAlert]
 
 
 def _run_session(path: Path, events: Path | None, *, config: AnalyticsConfig,
@@ -333,7 +335,30 @@ def _run_session(path: Path, events: Path | None, *, config: AnalyticsConfig,
         run = bl.run_baseline(draws, ticks, vconfig, label=f"baseline:{pattern}")
         runs[pattern] = run.results
         entries[pattern] = run.entries
-    return _SessionRun(alerts, validations, labels, runs, entries)
+    scored = [ScoredAlert(a.alert_id, a.pattern, alert_token(a, master), a.timestamp,
+                          _direction(a.signal), a.confidence) for a in alerts]
+    return _SessionRun(alerts, validations, labels, runs, entries, scored)
+
+
+def alert_token(alert: AlertRecord, master: InstrumentMaster) -> int:
+    """The instrument token an alert is scored on.
+
+    Its own token, or its symbol's when the master does not know the token (a chain
+    alert may name its underlying only by symbol).
+
+    Args:
+        alert: The alert.
+        master: The session's instrument master.
+
+    Returns:
+        A token of the master when one is found, else the alert's own token.
+    """
+    if master.get(alert.token) is not None or not alert.symbol:
+        return alert.token
+    for symbol in (alert.symbol, f"NSE:{alert.symbol}"):
+        with contextlib.suppress(Exception):  # not a symbol of this master
+            return master.token_for(symbol)
+    return alert.token
 
 
 def evaluate_sessions(paths: Sequence[Path], *, labelled: bool, config: AnalyticsConfig,
@@ -359,6 +384,7 @@ def evaluate_sessions(paths: Sequence[Path], *, labelled: bool, config: Analytic
     alerts: list[AlertRecord] = []
     validations: list[ValidationRecord] = []
     labels: list[Label] = []
+    scored: list[ScoredAlert] = []
     base: dict[str, list[WindowResult]] = {}
     entries: dict[str, int] = {}
     for path in paths:
@@ -369,14 +395,17 @@ def evaluate_sessions(paths: Sequence[Path], *, labelled: bool, config: Analytic
         alerts += run.alerts
         validations += run.validations
         labels += run.labels
+        scored += run.scored
         for p, rs in run.baseline.items():
             base.setdefault(p, []).extend(rs)
             entries[p] = entries.get(p, 0) + run.baseline_entries[p]
     windows = config.validation.windows_min
     names = [s.name for s in config.alerts.patterns.specs if s.enabled]
     names += sorted({a.pattern for a in alerts} - set(names))
-    scored = [ScoredAlert(a.alert_id, a.pattern, a.token, a.timestamp, _direction(a.signal),
-                          a.confidence) for a in alerts]
+    if labelled:  # labelled patterns not in the registry yet: labelled n, alerts 0
+        known = {s.name for s in config.alerts.patterns.specs}
+        names += sorted(p for p, rules in PATTERN_LABELS.items()
+                        if rules and p not in known and p not in names)
     reports: dict[str, PatternReport] = {}
     for name in names:
         mine = [a for a in alerts if a.pattern == name]
@@ -408,5 +437,5 @@ def _calibration_pairs(validations: Sequence[ValidationRecord]) -> list[tuple[fl
             if v.window_min == DEFAULT_WINDOW_MIN and v.success is not None]
 
 
-__all__ = ["EvaluationReport", "PatternReport", "WindowFigures", "evaluate_sessions",
-           "labels_from_events", "read_ticks", "simulate_sessions"]
+__all__ = ["EvaluationReport", "PatternReport", "WindowFigures", "alert_token",
+           "evaluate_sessions", "labels_from_events", "read_ticks", "simulate_sessions"]

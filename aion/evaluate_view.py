@@ -72,6 +72,8 @@ def print_report(report: EvaluationReport, console: Console) -> None:
         t.add_column(f"{w}m", justify="right")
     for name in names:
         r = report.patterns[name]
+        if not r.alerts:  # nothing to validate (a labelled pattern not built yet, say)
+            continue
         t.add_row(name, f"alerts, conf {_ratio(r.mean_confidence)}", str(_n(r.windows)),
                   *(_cell(r.windows.get(w)) for w in report.windows))
         t.add_row("", "baseline", str(_n(r.baseline)),

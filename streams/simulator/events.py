@@ -14,6 +14,8 @@ volume), so recall can be reported by event size.
 
 An event on a future moves its index (the future is priced off it, so options follow);
 chain events (``iv_crush``, ``range_bound``) are labelled on the index the chain is on.
+Market-structure events (liquidity sweeps, fair value gaps, impulse retracements,
+value-area breaks) are planned and shaped in :mod:`.structure`, on their own random stream.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ class EventType(enum.StrEnum):
     NEAR_MISS = "near_miss"
     IV_CRUSH = "iv_crush"
     RANGE_BOUND = "range_bound"
+    # Market structure (streams/simulator/structure.py): shaped by pinning, on stocks.
+    LIQUIDITY_SWEEP = "liquidity_sweep"
+    FAIR_VALUE_GAP = "fair_value_gap"
+    IMPULSE_RETRACE = "impulse_retrace"
+    VALUE_AREA_BREAK = "value_area_break"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +83,13 @@ class InjectedEvent:
         end_s: End (exclusive), seconds after 09:15:00 IST.
         direction: ``"up"``, ``"down"`` or None (volume spike, chain events). For a
             reversal the direction after the turn; for a divergence the direction price
-            moved while volume fell; for a failed breakout the direction of the break.
+            moved while volume fell; for a failed breakout the direction of the break;
+            for a liquidity sweep the direction after it (a sweep of highs is
+            ``"down"``); for a fair value gap, an impulse retracement and a value-area
+            break the direction of the displacement, impulse or break.
         magnitude: Size of the injected log-price move (a reversal's second leg; a
-            failed breakout's break); for ``iv_crush`` the log drop of implied
+            failed breakout's break; a structure event's main move, see
+            :mod:`.structure`); for ``iv_crush`` the log drop of implied
             volatility; for ``range_bound`` the volatility multiplier; 0 for a spike.
         setup_s: Seconds of set-up before ``start_s`` that belong to the event but are
             not part of its labelled window (the quiet range before a breakout).

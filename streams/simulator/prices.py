@@ -10,6 +10,7 @@ volatility smile whose level follows VIX.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +22,7 @@ from aion.streams.simulator.events import EventPlan, InjectedEvent, build_effect
 from aion.streams.simulator.iv_noise import iv_log_noise
 from aion.streams.simulator.minute_tails import minute_scale
 from aion.streams.simulator.move_volume import move_volume_multiplier
+from aion.streams.simulator.structure import StructurePlan, build_structure_effects
 from aion.streams.simulator.transient import transient_deviation
 from aion.streams.simulator.universe import Role, Universe
 from aion.streams.simulator.volatility import volatility_multipliers
@@ -29,6 +31,7 @@ from aion.streams.simulator.volume_level import anchor_volume_level
 __all__ = [
     "RISK_FREE_RATE",
     "SESSION_SECONDS",
+    "STOCK_VOLUME_POWER",
     "LatentPaths",
     "black76",
     "future_t_years",
@@ -45,6 +48,9 @@ SESSION_SECONDS = 22_500
 
 RISK_FREE_RATE = 0.065
 """Annual continuously compounded rate used for carry and option pricing."""
+
+STOCK_VOLUME_POWER = 1.3
+"""A stock's traded volume (count x size) follows the intraday profile to this power."""
 
 _SECONDS_PER_YEAR = 365.0 * 86_400.0
 _TRADING_DAYS = 252.0
@@ -196,6 +202,7 @@ def simulate_latent(
     universe: Universe,
     rng: np.random.Generator,
     plans: list[EventPlan],
+    structure: Sequence[StructurePlan] = (),
 ) -> LatentPaths:
     """Simulate the full session's per-second latent paths with their events.
 
@@ -210,6 +217,8 @@ def simulate_latent(
         universe: The instruments.
         rng: Random source (consumed in a fixed order).
         plans: Planned events (:func:`.events.plan_events`).
+        structure: Planned market-structure events (:func:`.structure.plan_structure`),
+            shaped after the others (a value-area break reads the path they made).
 
     Returns:
         The latent paths.
@@ -290,6 +299,10 @@ def simulate_latent(
         return float(prev[pos] * np.exp(open_idx[pos] + background(pos)[:s].sum()))
 
     effects, events = build_effects(universe, plans, n_sec, sigma_1min, level)
+    if structure:
+        events += build_structure_effects(universe, structure, effects, n_sec, sigma_1min,
+                                          background, u**STOCK_VOLUME_POWER)
+        events.sort(key=lambda e: (e.start_s, e.symbol))
 
     for pos, k in stock_row.items():
         if pos in effects.vol_scale:

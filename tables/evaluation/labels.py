@@ -18,9 +18,20 @@ pattern                       positive labels (alert direction it must have)
                               faded; the detector calls the turn the other way)
 ``hidden_accumulation``       none yet: alerts and forward figures only, no
                               precision or recall
+``ict_momentum``              ``momentum`` (same direction)
+``ict_liquidity_grab``        ``liquidity_sweep`` (the direction after the sweep: a
+                              sweep of highs is bearish)
+``ict_fair_value_gap``        ``fair_value_gap`` (the displacement's direction)
+``ict_optimal_trade_entry``   ``impulse_retrace`` (the impulse's direction)
+``vp_breakout``               ``value_area_break`` (the direction of the break)
+``iv_crush``                  ``iv_crush`` (any direction; on the chain's index)
+``range_bound_strangle``      ``range_bound`` (any direction; on the chain's index)
 ============================  ====================================================
 
-A pattern not in the table (ICT, straddle, volume profile, ...) has no labels either.
+A pattern not in the table (``ict_premium_discount``, ``ict_killzone``,
+``market_maker_trap``, ``premium_collection``, ``kow_signal_straddle``,
+``vp_poc_rejection``, ``vp_node_test``, ...) has no labels either. A labelled pattern
+with no alerts (or not built yet) still has its positives: labelled n, alerts 0, recall 0.
 ``near_miss`` and ``failed_breakout`` labels are **negatives** for every pattern: an alert
 inside one is a false positive (it is counted as such in ``on_negative``; every alert
 that matches no positive label is a false positive anyway).
@@ -32,7 +43,11 @@ bars over a 5-20 bar window needs a few bars after the mechanism ends to see all
 it), and, for a positive label with a required direction, the alert's direction agrees.
 A label's tokens are its instrument plus, for a label on an index future, the index:
 the simulator injects a future's events on the index it is priced from, so the index
-moves the same way (``InjectedEvent``'s docstring).
+moves the same way (``InjectedEvent``'s docstring). Chain labels (``iv_crush``,
+``range_bound``) are on the index the chain is on, and a chain alert carries its
+underlying: its token is the index's, or, when the alert names the underlying only by
+symbol (``NSE:NIFTY 50``) or by a token the master does not know, the evaluation resolves
+the symbol to the index's token (``agents.evaluate.alert_token``).
 
 **Scores** of a pattern with positives: ``precision = matched alerts / alerts`` (an alert
 is matched when it matches at least one positive label; None with no alerts);
@@ -82,6 +97,13 @@ PATTERN_LABELS: Mapping[str, tuple[LabelRule, ...]] = {
     "volume_spike": (LabelRule("volume_spike", directional=False),),
     "volume_price_divergence": (LabelRule("volume_price_divergence", flip=True),),
     "hidden_accumulation": (),
+    "ict_momentum": (LabelRule("momentum"),),
+    "ict_liquidity_grab": (LabelRule("liquidity_sweep"),),
+    "ict_fair_value_gap": (LabelRule("fair_value_gap"),),
+    "ict_optimal_trade_entry": (LabelRule("impulse_retrace"),),
+    "vp_breakout": (LabelRule("value_area_break"),),
+    "iv_crush": (LabelRule("iv_crush", directional=False),),
+    "range_bound_strangle": (LabelRule("range_bound", directional=False),),
 }
 """Positive labels per pattern (see the module docstring); absent or empty: unlabelled."""
 

@@ -140,3 +140,43 @@ def test_sessions_without_instruments_csv(tmp_path: Path,
     bare.write_bytes(b"not really")
     code, _, err = run_cli(["evaluate", "--sessions", str(bare)], capsys)
     assert code == 2 and "no instruments CSV" in err
+
+
+def test_labelled_patterns_not_built_show_labels_and_no_alerts(
+        evaluated: tuple[int, str, dict]) -> None:
+    _, _, doc = evaluated
+    pats = doc["patterns"]
+    # Mapped to labels, not in this branch's registry: listed with alerts 0, recall 0.
+    for name in ("ict_liquidity_grab", "ict_fair_value_gap", "ict_optimal_trade_entry",
+                 "ict_momentum", "iv_crush"):
+        assert name in pats, name
+        e = pats[name]
+        assert e["alerts"] == 0 and e["precision"] is None, name
+        assert e["labelled"] is not None, name
+        assert e["recall"] == (0.0 if e["labelled"] else None), name
+    # The one-hour window holds an IV crush and structure events on stocks.
+    assert pats["iv_crush"]["labelled"] >= 1
+    assert sum(pats[n]["labelled"] for n in ("ict_liquidity_grab", "ict_fair_value_gap",
+                                             "ict_optimal_trade_entry")) >= 1
+
+
+def test_chain_alert_named_by_its_underlying_is_scored_on_the_index() -> None:
+    from aion.agents.evaluate import alert_token
+    from aion.streams.simulator.universe import build_universe
+    from aion.tables.records import AlertRecord
+
+    master = build_universe(date(2022, 11, 18)).master()
+    nifty = master.token_for("NSE:NIFTY 50")
+
+    def chain_alert(token: int, symbol: str) -> AlertRecord:
+        return AlertRecord(
+            alert_id="a", token=token, symbol=symbol, pattern="iv_crush",
+            category="straddle", signal="NEUTRAL", action="SELL_STRADDLE", entry_price=0.0,
+            target_price=0.0, stop_loss=0.0, quantity=0, lot_size=50, confidence=0.5,
+            expected_move=0.0, rr_ratio=0.0, volume_ratio=1.0, timestamp=0, ts_ns=0,
+            bar_start_ns=0)
+
+    assert alert_token(chain_alert(nifty, "NSE:NIFTY 50"), master) == nifty
+    assert alert_token(chain_alert(0, "NSE:NIFTY 50"), master) == nifty
+    assert alert_token(chain_alert(0, "NIFTY 50"), master) == nifty  # exchange implied
+    assert alert_token(chain_alert(0, "NSE:NO SUCH"), master) == 0  # left as it is

@@ -145,3 +145,51 @@ def test_scores_against_brute_force(raw_alerts: list[tuple[int, int, int]],
     assert s.precision == (matched / len(alerts) if alerts else None)
     assert s.recall == (found / len(labels) if labels else None)
     assert 0 <= s.matched_alerts <= s.alerts and 0 <= s.found_labels <= s.labelled
+
+
+def test_structure_labels_map_to_their_patterns_with_direction() -> None:
+    # (pattern, label type): each pattern's positives are its mechanism's labels only, in
+    # the label's direction (a sweep of highs is labelled "down": a bearish grab).
+    pairs = [("ict_liquidity_grab", "liquidity_sweep"),
+             ("ict_fair_value_gap", "fair_value_gap"),
+             ("ict_optimal_trade_entry", "impulse_retrace"),
+             ("vp_breakout", "value_area_break")]
+    labels = [lab(kind, i, 10 * i, 10 * i + 8, -1 if i % 2 else +1)
+              for i, (_, kind) in enumerate(pairs, start=1)]
+    for i, (pattern, _) in enumerate(pairs, start=1):
+        d = -1 if i % 2 else +1
+        right = alert(pattern, i, 10 * i + 4, d)
+        wrong_way = alert(pattern, i, 10 * i + 5, -d, n=1)
+        other_kind = alert(pattern, i % 4 + 1, 10 * (i % 4 + 1) + 4, -1 if (i % 4 + 1) % 2
+                           else +1, n=2)  # on another mechanism's label: unmatched
+        s = score_pattern(pattern, [right, wrong_way, other_kind], labels)
+        assert (s.labelled, s.alerts, s.matched_alerts, s.recall) == (1, 3, 1, 1.0), pattern
+        assert s.precision == 1 / 3, pattern
+
+
+def test_ict_momentum_takes_both_directions_and_must_agree() -> None:
+    labels = [lab("momentum", 1, 0, 10, +1), lab("momentum", 2, 0, 10, -1),
+              lab("reversal", 3, 0, 10, +1)]
+    alerts = [alert("ict_momentum", 1, 5, +1), alert("ict_momentum", 2, 5, +1),
+              alert("ict_momentum", 3, 5, +1)]
+    s = score_pattern("ict_momentum", alerts, labels)
+    # both momentum labels are positives; only the up one is found (token 2's alert is
+    # the wrong way, token 3's is on a reversal)
+    assert (s.labelled, s.found_labels, s.matched_alerts) == (2, 1, 1)
+
+
+def test_chain_patterns_ignore_direction_on_the_index() -> None:
+    index = 256265  # NIFTY 50's token: chain labels and chain alerts are on the index
+    labels = [lab("iv_crush", index, 30, 40, -1), lab("range_bound", 260105, 60, 180)]
+    crush = score_pattern("iv_crush", [alert("iv_crush", index, 41, 0)], labels)
+    assert (crush.labelled, crush.precision, crush.recall) == (1, 1.0, 1.0)
+    strangle = score_pattern("range_bound_strangle",
+                             [alert("range_bound_strangle", 260105, 100, 0),
+                              alert("range_bound_strangle", index, 100, 0, n=1)], labels)
+    assert (strangle.labelled, strangle.precision, strangle.recall) == (1, 0.5, 1.0)
+
+
+def test_labelled_pattern_without_alerts_scores_recall_zero() -> None:
+    s = score_pattern("ict_liquidity_grab", [], [lab("liquidity_sweep", 1, 0, 10, -1)])
+    assert (s.has_labels, s.labelled, s.alerts, s.precision, s.recall) == (
+        True, 1, 0, None, 0.0)
