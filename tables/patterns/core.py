@@ -9,6 +9,13 @@ A move of ``n`` bars is ``log(close / close n bars back) / (σ sqrt(n))``. Confi
 the bar is; ``expected_move`` is the move that triggered the hit in percent (the risk
 manager's target is that far again). None of them fires while ``σ`` or ``rv`` is warming
 up (the first 10 bars of an instrument's history).
+
+Each definition asks for the context its mechanism has, not a bare threshold: a breakout
+leaves a consolidation on volume, momentum is a 10-bar trend that draws volume, a
+divergence is the same push on thin volume, a spike is volume without a price jump. The
+window's volume is :func:`_window_rel_volume` (each bar against the expectation before
+it). Defaults were chosen on simulated training seeds (1, 2 of 2022-11-18) and checked on
+held-out ones (``aion evaluate``); never on the held-out ones.
 """
 
 from __future__ import annotations
