@@ -14,7 +14,7 @@ Each definition asks for the context its mechanism has, not a bare threshold: a 
 leaves a consolidation on volume, momentum is a 10-bar trend that draws volume, a
 divergence is the same push on thin volume, a spike is volume without a price jump. The
 window's volume is :func:`_window_rel_volume` (each bar against the expectation before
-it). Defaults were chosen on simulated training seeds (1, 2 of 2022-11-18) and checked on
+it). Defaults were chosen on a simulated training seed (1 of 2022-11-18) and checked on
 held-out ones (``aion evaluate``); never on the held-out ones.
 """
 
