@@ -89,11 +89,26 @@ def test_volume_spike_near_miss_at_three_point_nine() -> None:
     assert first_hit("volume_spike", [*quiet(WARM), (1.0, 3.9), *quiet(5, -1)]) is None
 
 
+@pytest.mark.parametrize("ret", [4.0, -4.0])
+def test_volume_spike_near_miss_when_the_price_jumps(ret: float) -> None:
+    # 5x volume on a 4 sigma bar (sigma is exactly R after the quiet path): the volume
+    # comes with the jump (max_sigma 3), it is not a spike of its own.
+    assert first_hit("volume_spike", [*quiet(WARM), (ret, 5.0), *quiet(5, -1)]) is None
+
+
 # ---- breakout / volume_breakout ---------------------------------------------------------
+# After quiet(30) the prior 10 bars span [P0 exp(-R), P0]: R wide, 1 / sqrt(10) = 0.32
+# sigma sqrt(10) (sigma is exactly R), a consolidation (max_range 1.2). The wide range:
+# seven +1 R bars and three -1 R bars (sigma still exactly R) span 7 R = 2.21 sigma
+# sqrt(10), from P0 exp(-R) to P0 exp(6 R), the last close at P0 exp(3 R); a step of
+# +4.5 R closes 1.5 sigma above its high.
+
+WIDE = [(1.0, 1.0)] * 7 + [(-1.0, 1.0)] * 3
+
 
 @pytest.mark.parametrize(("ret", "signal"), [(1 + 1.5, "BULLISH"), (-1.5, "BEARISH")])
 def test_breakout_fires_one_and_a_half_sigma_past_the_range(ret: float, signal: str) -> None:
-    hit = first_hit("breakout", [*quiet(WARM), (ret, 1.0), *quiet(5, -1 if ret > 0 else 1)])
+    hit = first_hit("breakout", [*quiet(WARM), (ret, 2.0), *quiet(5, -1 if ret > 0 else 1)])
     assert hit is not None and hit[:2] == (WARM, signal)
     # 0.5 + 0.1 (1.5 - 1)
     assert hit[2] == pytest.approx(0.55, abs=1e-9)
@@ -101,8 +116,25 @@ def test_breakout_fires_one_and_a_half_sigma_past_the_range(ret: float, signal: 
 
 @pytest.mark.parametrize("ret", [1 + 0.9, -0.9])
 def test_breakout_near_miss_point_nine_sigma(ret: float) -> None:
-    assert first_hit("breakout", [*quiet(WARM), (ret, 1.0), *quiet(5, -1 if ret > 0 else 1)]) \
+    assert first_hit("breakout", [*quiet(WARM), (ret, 2.0), *quiet(5, -1 if ret > 0 else 1)]) \
         is None
+
+
+def test_breakout_near_miss_on_thin_volume() -> None:
+    # 1.5 sigma out of the consolidation on 1.2x volume (min_ratio 1.5).
+    assert first_hit("breakout", [*quiet(WARM), (1 + 1.5, 1.2)]) is None
+
+
+@pytest.mark.parametrize("name", ["breakout", "volume_breakout"])
+def test_breakout_near_miss_without_a_consolidation(name: str) -> None:
+    steps = [*quiet(WARM), *WIDE, (4.5, 3.0)]
+    closes = closes_of(steps)
+    assert ref_sigma(closes[:-1]) == pytest.approx(R, rel=1e-12)
+    assert math.log(closes[-1] / (closes[WARM - 1] * math.exp(7 * R))) == pytest.approx(
+        1.5 * R, rel=1e-9)  # 1.5 sigma past a 2.21 sigma sqrt(10) range
+    assert probe(name, path(steps)) is None
+    # The same break out of the consolidation fires (the control).
+    assert probe(name, path([*quiet(WARM), (1 + 1.5, 3.0)])) is not None
 
 
 @pytest.mark.parametrize(("ret", "signal"), [(1 + 1.5, "BULLISH"), (-1.5, "BEARISH")])
@@ -120,44 +152,58 @@ def test_volume_breakout_near_misses(ret: float, rv: float) -> None:
 
 
 # ---- momentum ---------------------------------------------------------------------------
-# The first four bars of the run trade 0.8x (below min_ratio 1), so only the fifth can fire.
-# Fire: +3, +0.5, +3, -0.5, +3: 9 R over 5 bars, 4 of 5 up; the sigma before the fifth bar
-# is sqrt(q^4 + a (9 q^3 + 0.25 q^2 + 9 q + 0.25)) R = 1.347 R (a = 2/31, q = 1 - a), so
-# the move is 9 / (1.347 sqrt 5) = 2.99 sigma sqrt(5) >= 2.5. Near-miss: the +0.5 is -0.5:
-# 8 R, only 3 of 5 up.
+# Ten +1 R bars after the quiet path (every return is +/-1 R, so sigma stays exactly R).
+# The 10-bar window at the k-th run bar holds the last 10 - k quiet returns (net 0 for
+# even k, -1 for odd k) and k ups: the move first reaches 2 sigma sqrt(10) (6.32 R) at
+# k = 8 (8 R, 2.53) and 3 sigma sqrt(10) (9.49 R) at k = 10 (10 R, 3.16), every bar up.
+# Volume: the run trades ``rv`` x the quiet level; each bar's relative volume is against
+# the EWMA before it, b_j = rv - (rv - 1) q^j (q = 19/21), so the window's mean at the
+# k-th bar is (10 - k + sum_{j<k} rv / b_j) / 10: 1.53 at rv 2 and k = 10 (>= 1.1),
+# 0.668 at rv 0.5 and k = 8.
 
-RUN_FIRE = [3.0, 0.5, 3.0, -0.5, 3.0]
-RUN_MISS = [3.0, -0.5, 3.0, -0.5, 3.0]
+RUN_BARS = 10
 
 
-def _run(rets: list[float], sign: float) -> list[tuple[float, float]]:
-    vols = [0.8, 0.8, 0.8, 0.8, 1.5]
-    return [(sign * r, v) for r, v in zip(rets, vols, strict=True)]
+def _run(sign: float, rv: float) -> list[tuple[float, float]]:
+    return quiet(WARM, int(sign)) + [(sign, rv)] * RUN_BARS
+
+
+def _window_rv(rv: float, k: int = 8) -> float:
+    q = 1 - 2 / 21
+    return (RUN_BARS - k + sum(rv / (rv - (rv - 1) * q ** j) for j in range(k))) / RUN_BARS
 
 
 @pytest.mark.parametrize(("name", "sign", "signal"), [
     ("upside_momentum", 1.0, "BULLISH"), ("downside_momentum", -1.0, "BEARISH")])
-def test_momentum_fires_on_four_of_five_bars(name: str, sign: float, signal: str) -> None:
-    assert ref_sigma(closes_of(quiet(WARM) + _run(RUN_FIRE, 1.0)[:4])) == pytest.approx(
-        1.347 * R, rel=1e-3)
-    steps = quiet(WARM, int(sign)) + _run(RUN_FIRE, sign) + quiet(6, -int(sign))
-    hit = first_hit(name, steps)
-    assert hit is not None and hit[:2] == (WARM + 4, signal)
-    assert 0.5 < hit[2] <= 1.0
+def test_momentum_fires_at_three_point_one_six_sigma_on_rising_volume(
+        name: str, sign: float, signal: str) -> None:
+    assert _window_rv(2.0, 10) == pytest.approx(1.53, abs=0.01)
+    got = alerts_of(name, path(_run(sign, 2.0)))
+    assert [(i, a.signal) for i, a in got] == [(WARM + 9, signal)]  # once per run
+    # 0.5 + 0.1 (10 / sqrt(10) - 3)
+    assert got[0][1].confidence == pytest.approx(0.5 + 0.1 * (math.sqrt(10) - 3), abs=1e-9)
 
 
 @pytest.mark.parametrize(("name", "sign"), [("upside_momentum", 1.0),
                                             ("downside_momentum", -1.0)])
-def test_momentum_near_miss_three_of_five(name: str, sign: float) -> None:
-    steps = quiet(WARM, int(sign)) + _run(RUN_MISS, sign) + quiet(6, -int(sign))
-    assert first_hit(name, steps) is None
+def test_momentum_near_miss_on_normal_volume(name: str, sign: float) -> None:
+    # The same run at the quiet level: mean relative volume 1 < 1.1.
+    assert alerts_of(name, path(_run(sign, 1.0))) == []
 
 
-def test_momentum_fires_once_per_run() -> None:
-    # A long steady climb with volume: one alert (cooldown 0), not one per bar.
-    steps = quiet(WARM) + [(2.0, 1.2)] * 12
-    got = alerts_of("upside_momentum", path(steps))
-    assert len(got) == 1 and got[0][1].signal == "BULLISH"
+@pytest.mark.parametrize(("name", "sign"), [("upside_momentum", 1.0),
+                                            ("downside_momentum", -1.0)])
+def test_momentum_near_miss_on_a_choppy_run(name: str, sign: float) -> None:
+    # -1, +12 alternating on 2x volume: 55 R over the last 10 bars, past 3 sigma sqrt(10)
+    # with the reference sigma before the last bar, but only 5 of 10 bars its way
+    # (min_agree 6).
+    steps = quiet(WARM, int(sign)) + [(sign * (12.0 if i % 2 == 1 else -1.0), 2.0)
+                                      for i in range(10)]
+    closes = closes_of(steps)
+    sigma = ref_sigma(closes[:-1])
+    assert sigma is not None
+    assert abs(math.log(closes[-1] / closes[-11])) / (sigma * math.sqrt(10)) >= 3.0
+    assert alerts_of(name, path(steps)) == []
 
 
 # ---- reversal ---------------------------------------------------------------------------
@@ -190,30 +236,24 @@ def test_reversal_near_miss_turn_of_one_point_nine_sigma(sign: float) -> None:
 
 
 # ---- volume_price_divergence ------------------------------------------------------------
-# Five push bars +0.5, +0.5, +0.5, +0.5, +3 (5 R) after the quiet path: the last close is
-# the highest of the last 15; the sigma before the last bar is
-# sqrt(q^4 + a 0.25 (q^3 + q^2 + q + 1)) R = 0.908 R, so the push is
-# 5 / (0.908 sqrt 5) = 2.46 sigma sqrt(5) >= 2 (at the fourth push bar the 5-bar move is
-# only 1 R). The push trades ``fade`` x the volume of the 5 quiet bars before it.
-
-def _divergence(sign: float, fade: float) -> list[tuple[float, float]]:
-    push = [0.5, 0.5, 0.5, 0.5, 3.0]
-    return quiet(WARM, int(sign)) + [(sign * r, fade) for r in push]
-
+# The momentum run above on thin volume: at rv 0.5 the push's mean relative volume at its
+# 8th bar is 0.668 <= 0.8, the close is the highest of the last 15, and the 10-bar move is
+# 2.53 sigma sqrt(10) >= 2 (it is 1.90 at the 6th and 7th bars). At rv 1 (mean 1) it is
+# not thin.
 
 @pytest.mark.parametrize(("sign", "signal"), [(1.0, "BEARISH"), (-1.0, "BULLISH")])
-def test_divergence_fires_on_volume_fading_to_point_five_five(sign: float, signal: str) -> None:
-    assert ref_sigma(closes_of(_divergence(1.0, 0.55)[:-1])) == pytest.approx(
-        0.908 * R, rel=1e-3)
-    hit = first_hit("volume_price_divergence", _divergence(sign, 0.55))
-    assert hit is not None and hit[:2] == (WARM + 4, signal)
-    # 0.5 + 0.5 (0.6 - 0.55)
-    assert hit[2] == pytest.approx(0.525, abs=1e-6)
+def test_divergence_fires_on_a_push_at_half_volume(sign: float, signal: str) -> None:
+    fade = _window_rv(0.5)
+    assert fade == pytest.approx(0.668, abs=0.001)
+    got = alerts_of("volume_price_divergence", path(_run(sign, 0.5)))
+    assert [(i, a.signal) for i, a in got] == [(WARM + 7, signal)]  # once per push
+    # 0.5 + 0.5 (0.8 - mean rv)
+    assert got[0][1].confidence == pytest.approx(0.5 + 0.5 * (0.8 - fade), abs=1e-6)
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
-def test_divergence_near_miss_fade_point_six_five(sign: float) -> None:
-    assert first_hit("volume_price_divergence", _divergence(sign, 0.65)) is None
+def test_divergence_near_miss_on_normal_volume(sign: float) -> None:
+    assert alerts_of("volume_price_divergence", path(_run(sign, 1.0))) == []
 
 
 # ---- hidden_accumulation ----------------------------------------------------------------

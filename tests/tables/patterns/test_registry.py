@@ -141,8 +141,8 @@ def test_whole_numbers_are_accepted_for_real_parameters() -> None:
 @pytest.mark.parametrize(("pattern", "key", "value"), [
     ("breakout", "lookback", 0),          # no range to break: max() of nothing
     ("breakout", "lookback", 31),         # more bars than the features hold: never fires
-    ("upside_momentum", "min_agree", 6),  # more agreeing bars than the run has
-    ("volume_price_divergence", "window", 16),
+    ("upside_momentum", "min_agree", 11),  # more agreeing bars than the run has
+    ("volume_price_divergence", "window", 31),
     ("reversal", "leg_bars", 28),         # leg + turn longer than the history
     ("hidden_accumulation", "bars", 0),
 ])
