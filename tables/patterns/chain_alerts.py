@@ -242,7 +242,8 @@ def on_snapshot(watch: ChainWatch, snap: ChainSnapshot, token: int,
             continue
         legs = det.legs(ctx, hit)
         last = watch.last_alert_ms.get(spec.name)
-        if legs is None or not open_now or \
+        # No pair to sell, or a pair without premium (bad quotes): nothing to alert.
+        if legs is None or legs[0].price + legs[1].price <= 0 or not open_now or \
                 (last is not None and ctx.end_ms - last < spec.cooldown_ms):
             watch.suppressed += 1
             continue

@@ -69,7 +69,7 @@ class IvCrush(ChainDetector):
         assert now.atm_iv is not None and then.atm_iv is not None
         assert now.price is not None and then.price is not None
         drop = _vol_points(then.atm_iv - now.atm_iv)
-        if then.atm_iv <= 0 or drop < p.min_drop_points \
+        if then.atm_iv <= 0 or now.price <= 0 or then.price <= 0 or drop < p.min_drop_points \
                 or 100.0 * (then.atm_iv - now.atm_iv) / then.atm_iv < p.min_drop_pct:
             return None
         n = (now.start_ms - then.start_ms) / 60_000
@@ -127,6 +127,8 @@ class RangeBoundStrangle(ChainDetector):
         if first_iv is None or _vol_points(now.atm_iv - first_iv) > p.max_iv_rise_points:
             return None
         prices = [r.price for r in rows if r.price is not None] + [now.price]
+        if now.price <= 0:
+            return None
         width = (max(prices) - min(prices)) / now.price
         cap = p.max_range_sigma * sigma * math.sqrt(p.window_min)
         if width > cap:
