@@ -27,6 +27,7 @@ from aion.tables.chain import (
 )
 from aion.tables.expiry import TradingCalendar
 from aion.tables.patterns.alerts import AlertConfig
+from aion.tables.patterns.base import InstrumentKind
 from aion.tables.patterns.chain_alerts import ChainAlerting
 from aion.tables.patterns.registry import DETECTORS, PatternSet
 from aion.tables.patterns.risk import RiskConfig
@@ -166,3 +167,19 @@ def test_format_1_chain_state_is_still_read():
     assert old.quotes == st.quotes and not old.watch.rows
     with pytest.raises(ValueError):
         ChainState.from_bytes(json.dumps({**doc, "v": 9}).encode())
+
+
+def test_registry_holds_the_chain_patterns_and_refuses_mixed_classes():
+    patterns = PatternSet.from_mapping(registry_blocks())
+    assert [s.name for s in patterns.enabled_for(InstrumentKind.CHAIN)] == [
+        "iv_crush", "range_bound_strangle", "market_maker_trap", "premium_collection",
+        "kow_signal_straddle"]
+    assert not {s.name for s in patterns.enabled_for(InstrumentKind.EQUITY)} & CHAIN_NAMES
+    bad = registry_blocks()
+    bad["iv_crush"]["applies_to"] = ["equity"]
+    with pytest.raises(ValueError, match="iv_crush: applies_to"):
+        PatternSet.from_mapping(bad)
+    bad = registry_blocks()
+    bad["breakout"]["applies_to"] = ["underlying_chain"]
+    with pytest.raises(ValueError, match="breakout: applies_to"):
+        PatternSet.from_mapping(bad)
