@@ -30,6 +30,8 @@ from aion.streams.replay import replay
 from aion.streams.sample import sample_daily_history_path, sample_session_path
 from aion.streams.topics import read_all
 from aion.tables.chain import ChainState
+from aion.tables.patterns.chain_base import ChainDetector
+from aion.tables.patterns.registry import DETECTORS
 from aion.tables.profile_state import ProfileState
 from aion.tables.records import AlertRecord, ValidationRecord, encode
 
@@ -125,8 +127,9 @@ def test_faust_and_direct_give_the_same_alerts_and_validations(
     for kind in (AlertRecord, ValidationRecord):
         want = {encode(r) for r in direct.records if isinstance(r, kind)}
         assert {encode(r) for r in faust_result["records"] if isinstance(r, kind)} == want
+    chain_names = {d.NAME for d in DETECTORS if issubclass(d, ChainDetector)}
     chain_alerts = [r for r in direct.records
-                    if isinstance(r, AlertRecord) and r.symbol in direct.chains]
+                    if isinstance(r, AlertRecord) and r.pattern in chain_names]
     assert chain_alerts and {a.action for a in chain_alerts} <= {"SELL_STRADDLE",
                                                                   "SELL_STRANGLE"}
     ids = {a.alert_id for a in chain_alerts}
