@@ -24,7 +24,7 @@ from aion.agents import faust_patches
 from aion.agents.app_settings import ROLES, AppSettings
 from aion.agents.backfill import Backfill
 from aion.agents.chain_agent import CHAIN_TABLE, ChainHandler, register_chain_agent
-from aion.agents.context import analytics_config
+from aion.agents.context import analytics_config, chain_alerting
 from aion.agents.directories import AveragesDirectory, InstrumentDirectory, LiveContext
 from aion.agents.faust_emitter import FaustEmitter
 from aion.agents.mirror import RedisMirror
@@ -156,7 +156,8 @@ def _engine(app: faust.App, s: AppSettings, settings: Settings, names: TopicName
         processor, store, emitter, Backfill(bootstrap, names.ticks_raw), stats))
     chain = ChainHandler(chains, topics["chain"], topics["deadletter"],
                          ChainParams.from_mapping(settings.get("chain", None)),
-                         TradingCalendar(NseCalendar.load()), stats)
+                         TradingCalendar(NseCalendar.load()), stats,
+                         chain_alerting(config, lambda t: live.get().info(t)), topics)
     register_chain_agent(app, chain_inputs, names.chain_agent, chain)
     register_instrument_view(app, store)
     app.aion_tables = {"state": state, "chains": chains}  # type: ignore[attr-defined]

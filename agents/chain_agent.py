@@ -3,20 +3,25 @@
 ``group_by`` repartitions the chain inputs through an internal topic so one worker owns
 each underlying and its ``chain-state`` table entry; the chain applies inputs in
 chain-time order (``tables.chain``), so its snapshots do not depend on how the source
-partitions interleave.
+partitions interleave. With chain patterns enabled, the alerts and forward-validation
+windows that ``offer`` returns go to their outputs (``aion.alerts``, ``aion.validations``)
+after the snapshots, in the order ``offer`` made them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from aion.agents.faust_emitter import RECORD_CHUNK_BYTES, size_chunks
+from aion.agents.outputs import OUTPUTS, Output
 from aion.agents.stats import EngineStats
 from aion.tables.chain import ChainInput, ChainParams, ChainState, offer
 from aion.tables.expiry import TradingCalendar
-from aion.tables.records import DeadLetter, encode
+from aion.tables.patterns.chain_alerts import ChainAlerting
+from aion.tables.records import ChainSnapshot, DeadLetter, Record, encode
 
 CHAIN_TABLE = "chain-state"
 
@@ -31,11 +36,17 @@ class ChainHandler:
         params: Chain settings.
         calendar: NSE trading calendar.
         stats: Counters.
+        alerting: Chain patterns and validation (None: snapshots only).
+        topics: Output name to topic, for the alerts and validations.
     """
 
     def __init__(self, table: MutableMapping[bytes, bytes], chain_topic: Any, dead_topic: Any,
-                 params: ChainParams, calendar: TradingCalendar, stats: EngineStats) -> None:
+                 params: ChainParams, calendar: TradingCalendar, stats: EngineStats,
+                 alerting: ChainAlerting | None = None,
+                 topics: Mapping[str, Any] | None = None) -> None:
         self.table = table
+        self.alerting = alerting
+        self.topics = dict(topics or {})
         self.chain_topic = chain_topic
         self.dead_topic = dead_topic
         self.params = params
@@ -64,11 +75,23 @@ class ChainHandler:
             return
         key = item.underlying.encode()
         chain = self._chain(key, item.underlying)
-        snaps = offer(chain, item, self.params, self.calendar)
-        futs = [await self.chain_topic.send(key=key, value=encode(s)) for s in snaps]
+        records = offer(chain, item, self.params, self.calendar, self.alerting)
+        groups: dict[Output, list[Record]] = {}
+        for r in records:
+            groups.setdefault(OUTPUTS.for_record(r), []).append(r)
+        futs = []
+        for output, group in groups.items():
+            topic = self.chain_topic if output.name == "chain" else self.topics[output.name]
+            if output.batched:
+                futs += [await topic.send(key=key, value=v)
+                         for v in size_chunks(group, RECORD_CHUNK_BYTES)]
+            else:
+                futs += [await topic.send(key=r.key(), value=encode(r)) for r in group]
+            if output.name != "chain":
+                self.stats.emitted[output.name] += len(group)
         if futs:
             await asyncio.gather(*futs)
-        self.stats.chain_snapshots += len(snaps)
+        self.stats.chain_snapshots += sum(isinstance(r, ChainSnapshot) for r in records)
         data = chain.to_bytes()
         self.table[key] = data
         self._decoded[key] = (data, chain)

@@ -6,7 +6,7 @@ instrument master and volume averages, so their analytics and chain inputs agree
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aion.streams.bundle import partition_for_token
@@ -15,6 +15,7 @@ from aion.tables.analytics import AnalyticsConfig, InstrumentInfo
 from aion.tables.chain import KIND_CE, KIND_FUT, KIND_PE, KIND_SPOT
 from aion.tables.engine import EngineContext
 from aion.tables.patterns.base import InstrumentKind
+from aion.tables.patterns.chain_alerts import ChainAlerting
 
 VIX_SYMBOL = "NSE:INDIA VIX"
 
@@ -42,6 +43,25 @@ def analytics_config(get: Any) -> AnalyticsConfig:
         path = get("patterns.file", None)
         blocks = load_patterns(Path(path) if path else None)
     return AnalyticsConfig.from_settings(get, blocks, TradingCalendar(NseCalendar.load()))
+
+
+def chain_alerting(config: AnalyticsConfig,
+                   info: Callable[[int], InstrumentInfo | None]) -> ChainAlerting:
+    """The chain patterns' settings: the analytics' patterns, risk, calendar and validation.
+
+    Args:
+        config: The analytics config.
+        info: Instrument info by token (the options' lot sizes); both drivers pass the
+            same master's.
+
+    Returns:
+        The chain alerting settings.
+    """
+    def lot_size(token: int) -> int:
+        i = info(token)
+        return i.lot_size if i is not None else 1
+
+    return ChainAlerting(config.alerts, config.validation, lot_size)
 
 
 def instrument_kind(inst: Instrument) -> InstrumentKind:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aion.agents.context import analytics_config, build_context
+from aion.agents.context import analytics_config, build_context, chain_alerting
 from aion.agents.outputs import OUTPUTS
 from aion.agents.processor import BundleProcessor, BundleResult, DictStore, EngineError
 from aion.agents.writers.base import TtlPolicy
@@ -50,8 +50,8 @@ class DirectResult:
         bars: Closed bars in emission order.
         buckets: Closed buckets in emission order.
         rejects: ``(partition, offset, reject)`` of every refused packet.
-        records: Every output record in emission order (chain snapshots and dead
-            letters included), as the Faust path would send them.
+        records: Every output record in emission order (chain snapshots, chain alerts
+            and validations, dead letters included), as the Faust path would send them.
         chains: Final chain per underlying.
         chain_snapshots: Chain snapshots in emission order.
         packets: Packets read.
@@ -152,6 +152,7 @@ def _run_direct(
     context = build_context(master, averages or {}, partitions, config)
     chain_params = chain_params or ChainParams()
     calendar = calendar or TradingCalendar(NseCalendar.load())
+    alerting = chain_alerting(config, context.info)
     store = DictStore(out.states, partitions, context.config, journal=journal)
     processor = BundleProcessor(store, lambda: context, known_tokens.__contains__,
                                 partitions)
@@ -167,9 +168,9 @@ def _run_direct(
                                for r in result.outcome.rejects)
         for item in result.chain:
             chain = out.chains.setdefault(item.underlying, ChainState(item.underlying))
-            snaps = offer(chain, item, chain_params, calendar)
-            out.chain_snapshots.extend(snaps)
-            out.records.extend(snaps)
+            records = offer(chain, item, chain_params, calendar, alerting)
+            out.chain_snapshots.extend(r for r in records if isinstance(r, ChainSnapshot))
+            out.records.extend(records)
 
     if averages:
         from aion.agents.baselines import averages_records

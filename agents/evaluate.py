@@ -41,6 +41,7 @@ from aion.tables.evaluation.labels import (
     label_direction,
     score_pattern,
 )
+from aion.tables.patterns.base import InstrumentKind
 from aion.tables.records import AlertRecord, ValidationRecord
 from aion.tables.validation.costs import InstrumentClass
 from aion.tables.validation.forward import WINDOWS_MIN, ValidationConfig, WindowResult
@@ -316,7 +317,12 @@ def _run_session(path: Path, events: Path | None, *, config: AnalyticsConfig,
     validations = [r for r in result.records if isinstance(r, ValidationRecord)]
     labels = labels_from_events(load_events_json(events), master) if events else []
     by_pattern: dict[str, list[bl.Template]] = {}
+    # Chain alerts trade an option pair's premium, not their token's price: a random entry
+    # on the underlying's ticks is no baseline for them, so they have none.
+    chain = {s.name for s in config.alerts.patterns.enabled_for(InstrumentKind.CHAIN)}
     for a in alerts:
+        if a.pattern in chain:
+            continue
         inst = master.get(a.token)
         d = _direction(a.signal)
         by_pattern.setdefault(a.pattern, []).append(bl.Template(

@@ -446,14 +446,7 @@ def _validate(pv: PendingValidations, info: InstrumentInfo, token: int, prices: 
 
 def _records(info: InstrumentInfo, results: list[WindowResult], ts_ns: int
              ) -> list[ValidationRecord]:
-    return [ValidationRecord(
-        alert_id=r.alert_id, token=r.token, symbol=info.symbol, pattern=r.pattern,
-        confidence=r.confidence, direction=r.direction, window_min=r.window_min,
-        entry_ms=r.entry_ms, entry_price=r.entry_price, end_ms=r.end_ms, exit_ms=r.exit_ms,
-        exit_price=r.exit_price, return_pct=r.return_pct, net_return_pct=r.net_return_pct,
-        cost=r.cost, mfe_pct=r.mfe_pct, mae_pct=r.mae_pct, first_touch=r.first_touch.value,
-        touch_ms=r.touch_ms, success=r.success, cut_at_close=r.cut_at_close,
-        closed_at_session_end=r.closed_at_session_end, ts_ns=ts_ns) for r in results]
+    return forward.records(info.symbol, results, ts_ns)
 
 
 def _vix(an: Analytics, token: int, symbol: str, ts_ns: int, prices: np.ndarray,

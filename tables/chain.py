@@ -47,10 +47,13 @@ import numpy as np
 from aion.tables.expiry import CalendarRangeError, TradingCalendar
 from aion.tables.greeks import DEFAULT_DAYS_PER_YEAR as DAYS_PER_YEAR
 from aion.tables.greeks import Reason, chain_greeks
-from aion.tables.records import ChainSnapshot, OptionRow
-from aion.tables.timeutil import NS_PER_MIN
+from aion.tables.patterns import chain_alerts
+from aion.tables.patterns.chain_alerts import ChainAlerting, ChainWatch
+from aion.tables.records import ChainSnapshot, OptionRow, Record
+from aion.tables.timeutil import NS_PER_MIN, ist_day
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2 added the alerting state (``"w"``); version 1 payloads are read with a fresh one."""
 CLOCK_END = 2**62
 """Clock of an end-of-stream input: above every real time."""
 
@@ -200,6 +203,7 @@ class ChainState:
         greeks: Per option token: iv, delta, gamma, theta, vega, rho and a reason ("" if ok).
         clock_ns: Chain time: clock of the last applied input.
         updates: Greeks recomputations (lifetime).
+        watch: Chain alerting state (``tables.patterns.chain_alerts``).
     """
 
     underlying: str
@@ -211,6 +215,7 @@ class ChainState:
     greeks: dict[int, list[Any]] = field(default_factory=dict)
     clock_ns: int = -1
     updates: int = 0
+    watch: ChainWatch = field(default_factory=ChainWatch)
 
     def to_bytes(self) -> bytes:
         """Deterministic JSON for the table changelog."""
@@ -220,7 +225,7 @@ class ChainState:
             "pend": [json.loads(p.to_json()) for p in self.pending],
             "q": [q.to_list() for _, q in sorted(self.quotes.items())],
             "g": [[t, *g] for t, g in sorted(self.greeks.items())],
-            "c": self.clock_ns, "n": self.updates,
+            "c": self.clock_ns, "n": self.updates, "w": self.watch.encode(),
         }
         return json.dumps(doc, separators=(",", ":")).encode()
 
@@ -229,11 +234,11 @@ class ChainState:
         """Inverse of :meth:`to_bytes`.
 
         Raises:
-            ValueError: If the bytes are not a chain state of this format version.
+            ValueError: If the bytes are not a chain state of format version 1 or 2.
         """
         d = json.loads(data)
-        if not isinstance(d, dict) or d.get("v") != FORMAT_VERSION:
-            raise ValueError("not a ChainState of format version 1")
+        if not isinstance(d, dict) or d.get("v") not in (1, FORMAT_VERSION):
+            raise ValueError("not a ChainState of format version 1 or 2")
         return cls(
             underlying=d["u"], sources=set(d["src"]),
             received={int(p): int(o) for p, o in d["rcv"]},
@@ -242,6 +247,7 @@ class ChainState:
             quotes={int(q[0]): Quote.from_list(q) for q in d["q"]},
             greeks={int(g[0]): list(g[1:]) for g in d["g"]},
             clock_ns=int(d["c"]), updates=int(d["n"]),
+            watch=ChainWatch.decode(d["w"]) if "w" in d else ChainWatch(),
         )
 
     @property
@@ -257,7 +263,8 @@ def offer(
     item: ChainInput,
     params: ChainParams,
     calendar: TradingCalendar,
-) -> list[ChainSnapshot]:
+    alerting: ChainAlerting | None = None,
+) -> list[Record]:
     """Receive one input; apply everything the watermark now allows.
 
     Args:
@@ -265,10 +272,13 @@ def offer(
         item: The input (from any source partition, in any order across partitions).
         params: Chain settings.
         calendar: NSE calendar for time to expiry.
+        alerting: Chain patterns and forward validation (None or none enabled: off).
 
     Returns:
         Snapshots emitted (minute boundaries crossed, and the final one at end of
-        stream), in chain-time order. Empty for a redelivered input.
+        stream) and, with alerting, each snapshot's alerts after it and the validation
+        windows each applied input closed, in chain-time order. Empty for a redelivered
+        input.
     """
     if item.offset <= state.received.get(item.partition, -1):
         return []
@@ -283,18 +293,48 @@ def offer(
         return []
     ready = sorted(due, key=lambda p: (p.clock_ns, p.partition, p.offset))
     state.pending = [p for p in state.pending if not (p.clock_ns < w or w == CLOCK_END)]
-    out: list[ChainSnapshot] = []
+    watch = alerting if alerting is not None and alerting.active else None
+    out: list[Record] = []
     for p in ready:
         if p.clock_ns == CLOCK_END:
             continue
         if state.clock_ns >= 0 and p.clock_ns // NS_PER_MIN > state.clock_ns // NS_PER_MIN:
             # Chain time crossed a minute: the snapshot holds everything before it.
-            out.append(snapshot(state, params))
+            snap = snapshot(state, params)
+            out.append(snap)
+            if watch is not None:
+                out.extend(_chain_alerts(state, snap, watch))
         _apply(state, p.quotes, params, calendar)
         state.clock_ns = p.clock_ns
+        if watch is not None:
+            out.extend(chain_alerts.on_quotes(state.watch, p.quotes, _price(state),
+                                              p.clock_ns, state.underlying, watch))
     if w == CLOCK_END and state.clock_ns >= 0:
         out.append(snapshot(state, params, final=True))
+        if watch is not None:
+            out.extend(chain_alerts.on_final(state.watch, state.clock_ns, state.underlying,
+                                             watch))
     return out
+
+
+def _price(state: ChainState) -> Any:
+    """Last price of a member token (None: unseen)."""
+    def price(token: int) -> float | None:
+        q = state.quotes.get(token)
+        return None if q is None else q.price
+    return price
+
+
+def _chain_alerts(state: ChainState, snap: ChainSnapshot,
+                  alerting: ChainAlerting) -> list[Record]:
+    """The chain patterns on a minute snapshot (``tables.patterns.chain_alerts``)."""
+    spot = spot_quote(state)
+    under = underlying_quote(state)
+    futures = [(q.expiry, q.token) for q in state.quotes.values() if q.kind == KIND_FUT]
+    day = int(ist_day(snap.clock_ns))
+    return chain_alerts.on_snapshot(
+        state.watch, snap, under.token if under is not None else 0,
+        chain_alerts.vwap(state.watch, spot.token if spot else None, futures, day), alerting)
 
 
 def _apply(state: ChainState, quotes: Iterable[Quote], params: ChainParams,

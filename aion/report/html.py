@@ -132,6 +132,10 @@ def _alerts_table(alerts: Sequence[AlertRecord], data: ReportData) -> str:
             f"{''.join(rows)}</table>")
 
 
+_ON_PRICE = frozenset({"BUY", "SELL", "WATCH"})
+"""Alert actions whose levels are prices of the alerted instrument itself."""
+
+
 def _instrument_section(token: int, data: ReportData) -> str:
     alerts = [a for a in data.alerts if a.token == token]
     symbol = alerts[0].symbol
@@ -140,7 +144,10 @@ def _instrument_section(token: int, data: ReportData) -> str:
             f"{'s' if len(alerts) != 1 else ''}, {len(bars)} bars</h3>")
     if not bars:
         return head + '<p class="note">no closed bars of this instrument in the run</p>'
-    chart = candlestick_chart(bars, alerts, data.validations)
+    # Option-premium alerts (SELL_STRADDLE, ...) of a chain carry the underlying's token
+    # but premium levels: listed in the table, not drawn on the underlying's candles.
+    chart = candlestick_chart(bars, [a for a in alerts if a.action in _ON_PRICE],
+                              data.validations)
     return (f'<section class="instrument">{head}<div class="scroll">{chart}</div>'
             f"{_alerts_table(alerts, data)}</section>")
 

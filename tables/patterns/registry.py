@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aion.tables.patterns.base import Detector, InstrumentKind
+from aion.tables.patterns.chain_base import ChainDetector
 from aion.tables.patterns.core import (
     Breakout,
     DownsideMomentum,
@@ -24,9 +25,16 @@ from aion.tables.patterns.core import (
     VolumePriceDivergence,
     VolumeSpike,
 )
+from aion.tables.patterns.kow import KowSignalStraddle
+from aion.tables.patterns.straddle import (
+    IvCrush,
+    MarketMakerTrap,
+    PremiumCollection,
+    RangeBoundStrangle,
+)
 from aion.tables.patterns.volume_profile import VpBreakout, VpNodeTest, VpPocRejection
 
-DETECTORS: tuple[type[Detector], ...] = (
+DETECTORS: tuple[type[Detector] | type[ChainDetector], ...] = (
     VolumeSpike,
     VolumeBreakout,
     VolumePriceDivergence,
@@ -35,11 +43,16 @@ DETECTORS: tuple[type[Detector], ...] = (
     Breakout,
     Reversal,
     HiddenAccumulation,
+    IvCrush,
+    RangeBoundStrangle,
+    MarketMakerTrap,
+    PremiumCollection,
+    KowSignalStraddle,
     VpBreakout,
     VpPocRejection,
     VpNodeTest,
 )
-"""Every detector class (names unique)."""
+"""Every detector class (names unique): bar detectors and chain detectors."""
 
 _BY_NAME = {d.NAME: d for d in DETECTORS}
 
@@ -56,7 +69,7 @@ class PatternSpec:
         summary: One-line definition.
     """
 
-    detector: Detector
+    detector: Detector | ChainDetector
     enabled: bool
     cooldown_ms: int
     applies_to: frozenset[InstrumentKind]
@@ -92,7 +105,8 @@ class PatternSet:
         for kind in InstrumentKind:
             self._by_kind[kind] = tuple(s for s in self.specs
                                         if s.enabled and kind in s.applies_to)
-            if any(s.detector.NEEDS_PROFILE for s in self._by_kind[kind]):
+            # Chain detectors read snapshots, never a bar profile.
+            if any(getattr(s.detector, "NEEDS_PROFILE", False) for s in self._by_kind[kind]):
                 self._profile_kinds.add(kind)
 
     @property
@@ -144,6 +158,12 @@ class PatternSet:
                 applies = frozenset(InstrumentKind(a) for a in listed)
             except ValueError as exc:
                 raise ValueError(f"{where}: applies_to: {exc}") from None
+            # A chain detector reads chain snapshots, a bar detector bars: never mixed.
+            if issubclass(kind, ChainDetector) != (applies == {InstrumentKind.CHAIN}) \
+                    and applies:
+                raise ValueError(f"{where}: applies_to {sorted(applies)} does not fit a "
+                                 f"{'chain' if issubclass(kind, ChainDetector) else 'bar'} "
+                                 f"detector")
             enabled = block.get("enabled", True)
             if not isinstance(enabled, bool):
                 raise ValueError(f"{where}: enabled must be true or false, got {enabled!r}")

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from aion.tables.records.validation import ValidationRecord
 from aion.tables.timeutil import (
     NS_PER_MS,
     SESSION_CLOSE_NS,
@@ -418,3 +419,24 @@ def finish(state: PendingValidations,
             out.append(p.close_window(config, at_session_end=True))
     state.pending = []
     return out
+
+
+def records(symbol: str, results: list[WindowResult], ts_ns: int) -> list[ValidationRecord]:
+    """Closed windows as ``aion.validations`` records.
+
+    Args:
+        symbol: The alerted instrument's (or underlying's) symbol.
+        results: The windows.
+        ts_ns: Event time they are known at (the tick or chain input that closed them).
+
+    Returns:
+        One record per window, in order.
+    """
+    return [ValidationRecord(
+        alert_id=r.alert_id, token=r.token, symbol=symbol, pattern=r.pattern,
+        confidence=r.confidence, direction=r.direction, window_min=r.window_min,
+        entry_ms=r.entry_ms, entry_price=r.entry_price, end_ms=r.end_ms, exit_ms=r.exit_ms,
+        exit_price=r.exit_price, return_pct=r.return_pct, net_return_pct=r.net_return_pct,
+        cost=r.cost, mfe_pct=r.mfe_pct, mae_pct=r.mae_pct, first_touch=r.first_touch.value,
+        touch_ms=r.touch_ms, success=r.success, cut_at_close=r.cut_at_close,
+        closed_at_session_end=r.closed_at_session_end, ts_ns=ts_ns) for r in results]

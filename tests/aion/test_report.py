@@ -18,6 +18,7 @@ from datetime import date, time
 from html.parser import HTMLParser
 from pathlib import Path
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -443,3 +444,18 @@ def test_report_path_errors_are_one_line(where: str, mentions: str, session: Pat
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and mentions in lines[0], err
     assert "ticks" not in out  # refused before the run
+
+
+def test_premium_alerts_are_listed_but_not_drawn_on_the_underlying() -> None:
+    bars = [bar(9, "NSE:NIFTY 50", i, 25900.0, 25910.0, 25890.0, 25905.0) for i in range(5)]
+    straddle = msgspec.structs.replace(
+        alert("NIFTY 50:kow_signal_straddle:x", 9, "NSE:NIFTY 50", "kow_signal_straddle",
+              "NEUTRAL", 1, 0.7, 160.0, 80.0, 320.0), action="SELL_STRADDLE")
+    plain = alert("n1", 9, "NSE:NIFTY 50", "breakout", "BULLISH", 2, 0.6, 25905.0,
+                  25950.0, 25880.0)
+    html = render_html(ReportData.from_records(
+        [*bars, straddle, plain, window(straddle, 1, True), window(plain, 1, True)]))
+    assert html.count('class="alert-marker') == 1 and 'data-alert-id="n1"' in html
+    table = html[html.index('data-token="9"'):]
+    # Listed in the instrument's table with its premium levels.
+    assert "kow_signal_straddle" in table and "160.00" in table and "320.00" in table

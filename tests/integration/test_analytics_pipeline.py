@@ -30,7 +30,10 @@ from aion.streams.replay import replay
 from aion.streams.sample import sample_daily_history_path, sample_session_path
 from aion.streams.topics import read_all
 from aion.tables.chain import ChainState
+from aion.tables.patterns.chain_base import ChainDetector
+from aion.tables.patterns.registry import DETECTORS
 from aion.tables.profile_state import ProfileState
+from aion.tables.records import AlertRecord, ValidationRecord, encode
 
 pytestmark = pytest.mark.integration
 
@@ -78,9 +81,10 @@ def faust_result(settings: Settings, sample: tuple[Path, dict], kafka_bootstrap:
                       if v is not None}
             snaps = [OUTPUTS.codec.decode(v) for *_, v in
                      await read_all(boot, OUTPUTS["chain"].topic_name(run.names))]
-            report = render_html(ReportData.from_records(
-                await read_report_records(boot, run.names)))
+            records = await read_report_records(boot, run.names)
+            report = render_html(ReportData.from_records(records))
             return {"states": states, "chains": chains, "snapshots": snaps, "report": report,
+                    "records": records,
                     "bars_topic": OUTPUTS["bars"].topic_name(run.names),
                     "redis": redis_snapshot(redis_url)}
 
@@ -114,6 +118,23 @@ def test_faust_and_direct_agree_on_analytics_and_chains(
         assert by_u[u] == want
         assert want[-1].final and want[-1].atm_iv is not None
         assert sum(o.delta is not None for o in want[-1].options) >= 30
+
+
+def test_faust_and_direct_give_the_same_alerts_and_validations(
+        faust_result: dict, direct: DirectResult) -> None:
+    # Tick-path and chain alerts alike; topics are read partition by partition and a
+    # restarted worker may re-emit, so compare the sets of encoded records.
+    for kind in (AlertRecord, ValidationRecord):
+        want = {encode(r) for r in direct.records if isinstance(r, kind)}
+        assert {encode(r) for r in faust_result["records"] if isinstance(r, kind)} == want
+    chain_names = {d.NAME for d in DETECTORS if issubclass(d, ChainDetector)}
+    chain_alerts = [r for r in direct.records
+                    if isinstance(r, AlertRecord) and r.pattern in chain_names]
+    assert chain_alerts and {a.action for a in chain_alerts} <= {"SELL_STRADDLE",
+                                                                  "SELL_STRANGLE"}
+    ids = {a.alert_id for a in chain_alerts}
+    assert any(v.alert_id in ids and v.direction == -1 for v in direct.records
+               if isinstance(v, ValidationRecord))
 
 
 def test_faust_and_direct_give_the_same_report(faust_result: dict,

@@ -23,7 +23,8 @@ from aion.config.patterns import load_patterns
 from aion.tables.bars import Bar
 from aion.tables.patterns.alerts import AlertConfig, AlertSubject, on_bar
 from aion.tables.patterns.base import InstrumentKind
-from aion.tables.patterns.registry import PatternSet
+from aion.tables.patterns.chain_base import ChainDetector
+from aion.tables.patterns.registry import DETECTORS, PatternSet
 from aion.tables.patterns.state import PatternState
 from aion.tables.records.alert import AlertRecord
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, ist_wall_ns, minute_of_day_ist
@@ -158,11 +159,16 @@ def alerts_of(name: str, bars: Sequence[Bar], cooldown_s: float = 0.0
 
 
 def all_enabled(cooldown_s: float | None = 0.0) -> AlertConfig:
-    """Every pattern enabled for equities (cooldown overridden unless None)."""
+    """Every bar pattern enabled for equities (cooldown overridden unless None).
+
+    Chain patterns keep their ``underlying_chain``: they read chain snapshots, not bars.
+    """
     blocks = {k: dict(v) for k, v in load_patterns().items()}
-    for block in blocks.values():
+    chain = {d.NAME for d in DETECTORS if issubclass(d, ChainDetector)}
+    for name, block in blocks.items():
         block["enabled"] = True
-        block["applies_to"] = ["equity"]
+        if name not in chain:
+            block["applies_to"] = ["equity"]
         if cooldown_s is not None:
             block["cooldown_s"] = cooldown_s
     return AlertConfig(patterns=PatternSet.from_mapping(blocks))
