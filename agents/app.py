@@ -156,7 +156,7 @@ def _engine(app: faust.App, s: AppSettings, settings: Settings, names: TopicName
         processor, store, emitter, Backfill(bootstrap, names.ticks_raw), stats))
     chain = ChainHandler(chains, topics["chain"], topics["deadletter"],
                          ChainParams.from_mapping(settings.get("chain", None)),
-                         TradingCalendar(NseCalendar.load()), stats)
+                         TradingCalendar(NseCalendar.load()), stats, topics["alert_greeks"])
     register_chain_agent(app, chain_inputs, names.chain_agent, chain)
     register_instrument_view(app, store)
     app.aion_tables = {"state": state, "chains": chains}  # type: ignore[attr-defined]

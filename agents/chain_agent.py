@@ -16,7 +16,7 @@ from typing import Any
 from aion.agents.stats import EngineStats
 from aion.tables.chain import ChainInput, ChainParams, ChainState, offer
 from aion.tables.expiry import TradingCalendar
-from aion.tables.records import DeadLetter, encode
+from aion.tables.records import ChainSnapshot, DeadLetter, encode
 
 CHAIN_TABLE = "chain-state"
 
@@ -31,12 +31,16 @@ class ChainHandler:
         params: Chain settings.
         calendar: NSE trading calendar.
         stats: Counters.
+        greeks_topic: Where the Greeks of option alerts go (keyed by underlying; None:
+            the chain topic).
     """
 
     def __init__(self, table: MutableMapping[bytes, bytes], chain_topic: Any, dead_topic: Any,
-                 params: ChainParams, calendar: TradingCalendar, stats: EngineStats) -> None:
+                 params: ChainParams, calendar: TradingCalendar, stats: EngineStats,
+                 greeks_topic: Any = None) -> None:
         self.table = table
         self.chain_topic = chain_topic
+        self.greeks_topic = chain_topic if greeks_topic is None else greeks_topic
         self.dead_topic = dead_topic
         self.params = params
         self.calendar = calendar
@@ -64,11 +68,12 @@ class ChainHandler:
             return
         key = item.underlying.encode()
         chain = self._chain(key, item.underlying)
-        snaps = offer(chain, item, self.params, self.calendar)
-        futs = [await self.chain_topic.send(key=key, value=encode(s)) for s in snaps]
+        out = offer(chain, item, self.params, self.calendar)
+        futs = [await (self.chain_topic if isinstance(r, ChainSnapshot) else self.greeks_topic
+                       ).send(key=key, value=encode(r)) for r in out]
         if futs:
             await asyncio.gather(*futs)
-        self.stats.chain_snapshots += len(snaps)
+        self.stats.chain_snapshots += sum(isinstance(r, ChainSnapshot) for r in out)
         data = chain.to_bytes()
         self.table[key] = data
         self._decoded[key] = (data, chain)

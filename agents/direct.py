@@ -167,9 +167,9 @@ def _run_direct(
                                for r in result.outcome.rejects)
         for item in result.chain:
             chain = out.chains.setdefault(item.underlying, ChainState(item.underlying))
-            snaps = offer(chain, item, chain_params, calendar)
-            out.chain_snapshots.extend(snaps)
-            out.records.extend(snaps)
+            got = offer(chain, item, chain_params, calendar)  # snapshots and alert Greeks
+            out.chain_snapshots.extend(r for r in got if isinstance(r, ChainSnapshot))
+            out.records.extend(got)
 
     if averages:
         from aion.agents.baselines import averages_records

@@ -77,6 +77,8 @@ class BarContext:
         vwap: Session VWAP at the bar's close, None without volume.
         kind: The instrument's class.
         minute: Session minute of the bar (0 = 09:15).
+        volume_threshold_multiplier: The VIX regime's multiplier of every relative-volume
+            threshold (:mod:`aion.tables.vix_prior`; 1.0 when no regime is known).
     """
 
     bar: BarRow
@@ -86,11 +88,24 @@ class BarContext:
     vwap: float | None
     kind: InstrumentKind
     minute: int
+    volume_threshold_multiplier: float = 1.0
 
     @property
     def indicators(self) -> dict[str, Any]:
         """Indicator values including this bar (computed once, on first use)."""
         return self.values()
+
+    def volume_threshold(self, min_ratio: float) -> float:
+        """A relative-volume threshold scaled by the VIX regime (``expected x multiplier``).
+
+        Args:
+            min_ratio: The configured threshold (NORMAL regime).
+
+        Returns:
+            ``min_ratio x volume_threshold_multiplier``: higher in HIGH/PANIC VIX (less
+            sensitive), lower in LOW VIX.
+        """
+        return min_ratio * self.volume_threshold_multiplier
 
     @property
     def end_ms(self) -> int:
