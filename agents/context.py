@@ -6,6 +6,7 @@ instrument master and volume averages, so their analytics and chain inputs agree
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -16,6 +17,9 @@ from aion.tables.chain import KIND_CE, KIND_FUT, KIND_PE, KIND_SPOT
 from aion.tables.engine import EngineContext
 from aion.tables.patterns.base import InstrumentKind
 from aion.tables.patterns.chain_alerts import ChainAlerting
+from aion.tables.vix_prior import PriorVix
+
+log = logging.getLogger(__name__)
 
 VIX_SYMBOL = "NSE:INDIA VIX"
 
@@ -87,7 +91,9 @@ def build_context(
 
     Args:
         instruments: The instrument master.
-        averages: ``{symbol: averages entry}`` (``avg_volume_20d`` is used).
+        averages: ``{symbol: averages entry}`` (``avg_volume_20d`` is used; the
+            ``NSE:INDIA VIX`` entry's ``last_close``/``as_of`` give the detectors' VIX
+            regime, :mod:`aion.tables.vix_prior`).
         partitions: Partition count of the tick topic.
         config: Analytics parameters.
 
@@ -96,6 +102,12 @@ def build_context(
     """
     insts = list(instruments)
     by_symbol = {i.symbol: i for i in insts}
+    # One VIX close for every instrument: each partition's detectors use the same regime.
+    prior_vix = PriorVix.from_averages(averages.get(VIX_SYMBOL),
+                                       config.baseline.params.vix)
+    if VIX_SYMBOL in averages and prior_vix is None:
+        log.warning("unusable %s averages entry %r: no VIX regime for the detectors",
+                    VIX_SYMBOL, averages.get(VIX_SYMBOL))
     info: dict[int, InstrumentInfo] = {}
     for inst in insts:
         entry = averages.get(inst.symbol) or {}
@@ -108,6 +120,7 @@ def build_context(
             tradingsymbol=inst.tradingsymbol,
             kind=instrument_kind(inst),
             lot_size=max(int(inst.lot_size), 1),
+            prior_vix=prior_vix,
         )
     underlyings = sorted({i.underlying for i in insts if i.is_option and i.underlying})
     members: dict[int, tuple[str, str, float, str, str]] = {}

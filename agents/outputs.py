@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from aion.agents.writers.alert_greeks import AlertGreeksWriter
 from aion.agents.writers.alerts import AlertWriter
 from aion.agents.writers.base import RedisWriter
 from aion.agents.writers.buckets import BucketWriter
@@ -31,6 +32,7 @@ from aion.agents.writers.vwap import VwapWriter
 from aion.config import KeyLayout
 from aion.streams.topics import TopicNames
 from aion.tables.records import (
+    AlertGreeks,
     AlertRecord,
     BarClosed,
     BucketClosed,
@@ -153,6 +155,7 @@ OUTPUTS = OutputRegistry((
     Output("profile", "aion.profile", ProfileUpdate, ProfileWriter, batched=True),
     Output("chain", "aion.chain", ChainSnapshot, ChainWriter),
     Output("alerts", "aion.alerts", AlertRecord, AlertWriter),
+    Output("alert_greeks", "aion.alerts.greeks", AlertGreeks, AlertGreeksWriter),
     Output("validations", "aion.validations", ValidationRecord, ValidationWriter,
            batched=True),
     Output("deadletter", "aion.deadletter", DeadLetter),

@@ -20,6 +20,9 @@ stages into one agent where they share a key"):
   computed where the regime is known (the INDIA VIX instrument's analytics publish its
   regime as a ``VixRegimeUpdate`` record, Redis indicator ``vix_regime``): joining it into
   other partitions at processing time would make the result depend on scheduling.
+  The detectors of every partition scale their volume thresholds by the regime of the
+  previous session's INDIA VIX close instead (``tables.vix_prior``), which every worker
+  knows before the open from the daily averages.
 
 Each analytic's state is a named, versioned component (``tables.state_codec``) held in
 :class:`Analytics` by name, so a new analytic adds a component without touching the
@@ -64,6 +67,7 @@ from aion.tables.timeutil import SESSION_OPEN_MINUTE, day_to_iso, ist_day, minut
 from aion.tables.validation import forward
 from aion.tables.validation.costs import CostModel, InstrumentClass
 from aion.tables.validation.forward import PendingValidations, ValidationConfig, WindowResult
+from aion.tables.vix_prior import PriorVix
 from aion.tables.volume import BucketRecord
 from aion.tables.volume_baseline import BaselineParams, VixRegime, VolumeBaseline
 
@@ -80,6 +84,8 @@ class InstrumentInfo:
         tradingsymbol: The symbol without exchange (the reference's bucket keys).
         kind: Instrument class (which patterns apply; the cost model of validations).
         lot_size: Lot size (F&O quantities are multiples of it; 1 for cash equity).
+        prior_vix: The latest INDIA VIX daily close of the averages (the same for every
+            instrument): the detectors' VIX regime (:mod:`aion.tables.vix_prior`).
     """
 
     tick_size: float = 0.0
@@ -89,6 +95,7 @@ class InstrumentInfo:
     tradingsymbol: str = ""
     kind: InstrumentKind = InstrumentKind.EQUITY
     lot_size: int = 1
+    prior_vix: PriorVix | None = None
 
 
 @dataclass(frozen=True)
@@ -403,7 +410,7 @@ def _detect(an: Analytics, info: InstrumentInfo, token: int, bar: Bar,
     ps = an.setdefault(PatternState, PatternState)
     subject = AlertSubject(token, info.symbol, info.tradingsymbol, info.kind, info.lot_size)
     return pattern_alerts.on_bar(ps, subject, bar, values, vwap, config.alerts,
-                                 config.baseline, profile)
+                                 config.baseline, profile, prior_vix=info.prior_vix)
 
 
 _COST_CLASS = {InstrumentKind.FUTURE: InstrumentClass.FUTURE,

@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from aion.tables.chain_alerts import AlertRef, alert_greeks
 from aion.tables.expiry import CalendarRangeError, TradingCalendar
 from aion.tables.greeks import DEFAULT_DAYS_PER_YEAR as DAYS_PER_YEAR
 from aion.tables.greeks import Reason, chain_greeks
@@ -114,6 +115,8 @@ class ChainInput:
         clock_ns: Latest receive time in the bundle (``CLOCK_END`` at end of stream).
         sources: Every source partition that feeds this underlying.
         quotes: Members touched by the bundle, their latest state.
+        alerts: The bundle's option alerts on this chain, priced by the chain
+            (:mod:`aion.tables.chain_alerts`).
     """
 
     underlying: str
@@ -122,14 +125,18 @@ class ChainInput:
     clock_ns: int
     sources: tuple[int, ...]
     quotes: tuple[Quote, ...] = ()
+    alerts: tuple[AlertRef, ...] = ()
 
     def to_json(self) -> bytes:
-        """Wire form for the chain-input topic."""
-        return json.dumps({
+        """Wire form for the chain-input topic (``alerts`` only when there are some)."""
+        doc: dict[str, Any] = {
             "underlying": self.underlying, "partition": self.partition,
             "offset": self.offset, "clock_ns": self.clock_ns, "sources": list(self.sources),
             "quotes": [q.to_list() for q in self.quotes],
-        }, separators=(",", ":")).encode()
+        }
+        if self.alerts:
+            doc["alerts"] = [a.to_list() for a in self.alerts]
+        return json.dumps(doc, separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> ChainInput:
@@ -142,8 +149,9 @@ class ChainInput:
             d = json.loads(data)
             return cls(d["underlying"], int(d["partition"]), int(d["offset"]),
                        int(d["clock_ns"]), tuple(int(s) for s in d["sources"]),
-                       tuple(Quote.from_list(q) for q in d["quotes"]))
-        except (KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
+                       tuple(Quote.from_list(q) for q in d["quotes"]),
+                       tuple(AlertRef.from_list(a) for a in d.get("alerts", ())))
+        except (KeyError, TypeError, IndexError, ValueError, json.JSONDecodeError) as exc:
             raise ValueError(f"not a chain input: {exc}") from exc
 
 
@@ -276,9 +284,9 @@ def offer(
 
     Returns:
         Snapshots emitted (minute boundaries crossed, and the final one at end of
-        stream) and, with alerting, each snapshot's alerts after it and the validation
-        windows each applied input closed, in chain-time order. Empty for a redelivered
-        input.
+        stream), the Greeks of the inputs' option alerts (right after their input) and,
+        with alerting, each snapshot's alerts after it and the validation windows each
+        applied input closed, in chain-time order. Empty for a redelivered input.
     """
     if item.offset <= state.received.get(item.partition, -1):
         return []
@@ -297,6 +305,7 @@ def offer(
     out: list[Record] = []
     for p in ready:
         if p.clock_ns == CLOCK_END:
+            out.extend(alert_greeks(state, a, params, calendar) for a in p.alerts)
             continue
         if state.clock_ns >= 0 and p.clock_ns // NS_PER_MIN > state.clock_ns // NS_PER_MIN:
             # Chain time crossed a minute: the snapshot holds everything before it.
@@ -309,6 +318,7 @@ def offer(
         if watch is not None:
             out.extend(chain_alerts.on_quotes(state.watch, p.quotes, _price(state),
                                               p.clock_ns, state.underlying, watch))
+        out.extend(alert_greeks(state, a, params, calendar) for a in p.alerts)
     if w == CLOCK_END and state.clock_ns >= 0:
         out.append(snapshot(state, params, final=True))
         if watch is not None:

@@ -17,7 +17,8 @@ import numpy as np
 from aion.tables import analytics as an_mod
 from aion.tables.analytics import Analytics, AnalyticsConfig, InstrumentInfo
 from aion.tables.bars import Bar
-from aion.tables.chain import CLOCK_END, ChainInput, Quote
+from aion.tables.chain import CLOCK_END, KIND_CE, KIND_PE, ChainInput, Quote
+from aion.tables.chain_alerts import AlertRef
 from aion.tables.instrument_state import (
     ApplyResult,
     InstrumentState,
@@ -25,7 +26,7 @@ from aion.tables.instrument_state import (
     apply_ticks,
     session_snapshot,
 )
-from aion.tables.records import Record
+from aion.tables.records import AlertRecord, Record
 from aion.tables.sanity import BUNDLE_TIME_REASONS, bundle_time_rejects, price_band
 from aion.tables.timeutil import event_time_ns
 from aion.tables.volume import BucketRecord
@@ -195,9 +196,11 @@ def _analytics(out: BundleOutcome, ctx: EngineContext, state: InstrumentState,
         prices = np.empty(0)
         incs = np.empty(0, dtype=np.int64)
         times = np.empty(0, dtype=np.int64)
-    out.records.extend(an_mod.update(state.analytics, info, state.token, ctx.config,
-                                     prices.astype(np.float64), incs, times,
-                                     res.closed_bars, res.closed_buckets))
+    records = an_mod.update(state.analytics, info, state.token, ctx.config,
+                            prices.astype(np.float64), incs, times, res.closed_bars,
+                            res.closed_buckets)
+    out.records.extend(records)
+    _option_alerts(out, ctx, state.token, records)
     member = ctx.chain_member(state.token)
     if member is not None and res.tick_incs is not None and ok.any():
         last = int(np.flatnonzero(ok)[-1])
@@ -206,6 +209,20 @@ def _analytics(out: BundleOutcome, ctx: EngineContext, state: InstrumentState,
             state.token, symbol, kind, strike, expiry, int(ev[last]),
             float(rows["last_price"][last]), int(rows["oi"][last]),
             int(state.volume.cumulative)),)))
+
+
+def _option_alerts(out: BundleOutcome, ctx: EngineContext, token: int,
+                   records: list[Record]) -> None:
+    """Hand an option's alerts to its chain, which prices their Greeks (``chain_alerts``)."""
+    member = ctx.chain_member(token)
+    if member is None or member[1] not in (KIND_CE, KIND_PE):
+        return
+    underlying, kind, strike, expiry, symbol = member
+    refs = tuple(AlertRef(r.alert_id, Quote(token, symbol, kind, strike, expiry, r.ts_ns,
+                                            r.entry_price, 0, 0))
+                 for r in records if isinstance(r, AlertRecord))
+    if refs:
+        out.chain.append(ChainInput(underlying, -1, -1, -1, (), alerts=refs))
 
 
 def _bar_records(out: BundleOutcome, info: InstrumentInfo | None, bars: list[Bar],
@@ -235,11 +252,21 @@ def _chain_inputs(out: BundleOutcome, ctx: EngineContext, partition: int, offset
     clock, which is what lets the chain apply other partitions' inputs.
     """
     quotes: dict[str, list[Quote]] = {}
+    alerts = _alerts_by_underlying(out)
     for item in out.chain:
         quotes.setdefault(item.underlying, []).extend(item.quotes)
     return [ChainInput(u, partition, offset, clock, ctx.chain_sources[u],
-                       tuple(sorted(quotes.get(u, ()), key=lambda q: q.token)))
+                       tuple(sorted(quotes.get(u, ()), key=lambda q: q.token)),
+                       alerts.get(u, ()))
             for u in ctx.fed_by(partition)]
+
+
+def _alerts_by_underlying(out: BundleOutcome) -> dict[str, tuple[AlertRef, ...]]:
+    """The option alerts gathered in ``out.chain``, per underlying, in alert order."""
+    alerts: dict[str, list[AlertRef]] = {}
+    for item in out.chain:
+        alerts.setdefault(item.underlying, []).extend(item.alerts)
+    return {u: tuple(a) for u, a in alerts.items()}
 
 
 def flush_states(
@@ -280,9 +307,12 @@ def flush_states(
             if records:
                 out.touched[token] = state
                 out.records.extend(records)
+                _option_alerts(out, context, token, records)
     _session_records(out, context)
     if context is not None:
-        out.chain = [ChainInput(u, partition, offset, CLOCK_END, context.chain_sources[u])
+        alerts = _alerts_by_underlying(out)
+        out.chain = [ChainInput(u, partition, offset, CLOCK_END, context.chain_sources[u],
+                                alerts=alerts.get(u, ()))
                      for u in context.fed_by(partition)]
     return out
 

@@ -12,7 +12,8 @@ STREAM_MAXLEN = 10_000
 
 _FIELDS = ("alert_id", "symbol", "pattern", "category", "signal", "action", "entry_price",
            "target_price", "stop_loss", "quantity", "lot_size", "confidence",
-           "expected_move", "rr_ratio", "volume_ratio", "timestamp", "atr")
+           "expected_move", "rr_ratio", "volume_ratio", "timestamp", "atr", "vix_regime",
+           "vix_multiplier", "vix_basis")
 
 
 class AlertWriter(RedisWriter):

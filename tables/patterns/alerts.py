@@ -15,6 +15,12 @@ For each closed 1-minute bar of an instrument (pure, event time only):
    pattern always give the same id, so a replayed bundle re-emits the same alert.
 
 The alert's ``timestamp`` is the bar's end: validation enters at the first price after it.
+
+**VIX regime.** Every relative-volume threshold of a detector is multiplied by the regime
+multiplier of the bar's day (:mod:`aion.tables.vix_prior`: the previous session's INDIA
+VIX close, identical in every partition; 1.0 when unknown), passed in
+``BarContext.volume_threshold_multiplier``; each alert records the regime, the multiplier
+and its basis (the close's date, or why there is none).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from aion.tables.patterns.state import PatternState
 from aion.tables.profile import ProfileLevels
 from aion.tables.records.alert import AlertRecord
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, ist_day, minute_of_day_ist
+from aion.tables.vix_prior import DayRegime, PriorVix, day_regime
 from aion.tables.volume_baseline import VolumeBaseline
 
 SESSION_CLOSE_MINUTE = 15 * 60 + 30
@@ -105,7 +112,8 @@ def in_market_hours(bar_start_ns: int, calendar: TradingCalendar | None) -> bool
 
 def on_bar(state: PatternState, subject: AlertSubject, bar: Bar,
            indicators: Callable[[], dict[str, Any]], vwap: float | None, config: AlertConfig,
-           baseline: VolumeBaseline, profile: ProfileLevels | None = None
+           baseline: VolumeBaseline, profile: ProfileLevels | None = None, *,
+           prior_vix: PriorVix | None = None
            ) -> list[AlertRecord]:
     """Run the detectors on one closed bar and turn their hits into alerts.
 
@@ -117,8 +125,10 @@ def on_bar(state: PatternState, subject: AlertSubject, bar: Bar,
             detector or an alert needs them: most bars need neither).
         vwap: Session VWAP at its close.
         config: Alerting parameters.
-        baseline: The volume baseline (time-of-day multipliers).
+        baseline: The volume baseline (time-of-day multipliers, VIX multipliers).
         profile: Volume-profile levels at its close (None: not needed or no profile).
+        prior_vix: The latest INDIA VIX daily close (None: no regime, thresholds as
+            configured).
 
     Returns:
         The alerts, in registry order.
@@ -128,9 +138,12 @@ def on_bar(state: PatternState, subject: AlertSubject, bar: Bar,
     row = BarRow(bar.start_ns // 1_000_000, bar.open, bar.high, bar.low, bar.close,
                  float(bar.volume), mult)
     f = state.features
+    day = int(ist_day(bar.start_ns))
+    regime = day_regime(prior_vix, day, baseline.params.vix)
     ctx = BarContext(bar=row, features=f, rel_volume=f.rel_volume(row.volume, mult),
                      values=LazyValues(indicators), vwap=vwap, kind=subject.kind,
-                     minute=minute, profile=profile)
+                     minute=minute, profile=profile,
+                     volume_threshold_multiplier=regime.multiplier)
     out: list[AlertRecord] = []
     open_now = in_market_hours(bar.start_ns, config.calendar)
     for spec in config.patterns.enabled_for(subject.kind):
@@ -145,13 +158,14 @@ def on_bar(state: PatternState, subject: AlertSubject, bar: Bar,
         state.last_alert_ms[spec.name] = ctx.end_ms
         state.alerts += 1
         out.append(_alert(subject, spec.name, spec.category, hit, ctx, bar, f.atr,
-                          config.risk))
-    f.update(row, int(ist_day(bar.start_ns)))
+                          config.risk, regime))
+    f.update(row, day)
     return out
 
 
 def _alert(subject: AlertSubject, pattern: str, category: str, hit: Hit, ctx: BarContext,
-           bar: Bar, atr: float | None, risk: RiskConfig) -> AlertRecord:
+           bar: Bar, atr: float | None, risk: RiskConfig, regime: DayRegime
+           ) -> AlertRecord:
     """Price a hit and build its alert."""
     m = risk_metrics(hit.signal.value, bar.close, hit.expected_move, hit.price_change, atr,
                      subject.lot_size, 1.0, risk)
@@ -167,4 +181,6 @@ def _alert(subject: AlertSubject, pattern: str, category: str, hit: Hit, ctx: Ba
         lot_size=m.lot_size, confidence=hit.confidence,
         expected_move=m.expected_move_percent, rr_ratio=m.rr_ratio,
         volume_ratio=hit.volume_ratio, timestamp=ctx.end_ms, ts_ns=ctx.end_ms * 1_000_000,
-        bar_start_ns=bar.start_ns, atr=atr, indicators=snapshot, details=details)
+        bar_start_ns=bar.start_ns, atr=atr, indicators=snapshot, details=details,
+        vix_regime=None if regime.regime is None else regime.regime.value,
+        vix_multiplier=regime.multiplier, vix_basis=regime.basis)

@@ -82,6 +82,8 @@ class BarContext:
         profile: The session volume profile's levels at the bar's close (the ticks that
             arrived before the tick that closed it), given only to instruments with a
             tick size when an enabled detector has ``NEEDS_PROFILE``; None otherwise.
+        volume_threshold_multiplier: The VIX regime's multiplier of every relative-volume
+            threshold (:mod:`aion.tables.vix_prior`; 1.0 when no regime is known).
     """
 
     bar: BarRow
@@ -92,11 +94,24 @@ class BarContext:
     kind: InstrumentKind
     minute: int
     profile: ProfileLevels | None = None
+    volume_threshold_multiplier: float = 1.0
 
     @property
     def indicators(self) -> dict[str, Any]:
         """Indicator values including this bar (computed once, on first use)."""
         return self.values()
+
+    def volume_threshold(self, min_ratio: float) -> float:
+        """A relative-volume threshold scaled by the VIX regime (``expected x multiplier``).
+
+        Args:
+            min_ratio: The configured threshold (NORMAL regime).
+
+        Returns:
+            ``min_ratio x volume_threshold_multiplier``: higher in HIGH/PANIC VIX (less
+            sensitive), lower in LOW VIX.
+        """
+        return min_ratio * self.volume_threshold_multiplier
 
     @property
     def end_ms(self) -> int:

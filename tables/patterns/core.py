@@ -4,6 +4,10 @@ Every definition reads the bar that just closed and the bars before it (never a 
 one); sizes are in local sigmas (``σ``: the EWMA sd of 1-minute log returns before the bar,
 :mod:`.features`) so one threshold serves a quiet stock and a busy index, and volumes are
 relative to the time-of-day expectation (``rv``, :meth:`.features.BarFeatures.rel_volume`).
+Every ``min_ratio`` below is the NORMAL-regime value: the detectors compare ``rv`` (and
+compute the confidence bonus) against ``ctx.volume_threshold(min_ratio)``, the threshold
+times the day's VIX regime multiplier (:mod:`aion.tables.vix_prior`; LOW 0.8, HIGH 1.4,
+PANIC 1.8, 1.0 when unknown).
 A move of ``n`` bars is ``log(close / close n bars back) / (σ sqrt(n))``. Confidence is
 ``bounded_confidence`` of a base plus a bonus that grows with how far past the threshold
 the bar is; ``expected_move`` is the move that triggered the hit in percent (the risk
@@ -81,12 +85,13 @@ class VolumeSpike(Detector):
         p: VolumeSpikeParams = self.params  # type: ignore[assignment]
         rv = ctx.rel_volume
         z = ctx.move_sigmas(1)
-        if rv is None or rv < p.min_ratio or z is None or abs(z) > p.max_sigma:
+        min_ratio = ctx.volume_threshold(p.min_ratio)
+        if rv is None or rv < min_ratio or z is None or abs(z) > p.max_sigma:
             return None
         b = ctx.bar
         signal = (Signal.NEUTRAL if b.close == b.open else _direction(b.close > b.open))
         move = 100.0 * (b.close / b.open - 1.0) if b.open > 0 else 0.0
-        return _hit(ctx, signal, _confidence(protect_outliers(rv) - p.min_ratio, 0.5, 0.05),
+        return _hit(ctx, signal, _confidence(protect_outliers(rv) - min_ratio, 0.5, 0.05),
                     move, rel_volume=rv, move_sigma=z)
 
 
@@ -137,7 +142,8 @@ class Breakout(Detector):
         rv = ctx.rel_volume
         back = ctx.features.recent(p.lookback)
         sigma = ctx.features.sigma
-        if rv is None or rv < p.min_ratio or sigma is None or len(back) < p.lookback:
+        if (rv is None or rv < ctx.volume_threshold(p.min_ratio) or sigma is None
+                or len(back) < p.lookback):
             return None
         hi, lo = max(b.high for b in back), min(b.low for b in back)
         c = ctx.bar.close
@@ -167,7 +173,8 @@ class VolumeBreakout(Breakout):
         hit = super().on_bar(state, ctx)
         if hit is None:
             return None
-        extra = 0.05 * (protect_outliers(ctx.rel_volume or 0.0) - self.params.min_ratio)  # type: ignore[attr-defined]
+        min_ratio = ctx.volume_threshold(self.params.min_ratio)  # type: ignore[attr-defined]
+        extra = 0.05 * (protect_outliers(ctx.rel_volume or 0.0) - min_ratio)
         return replace(hit, confidence=bounded_confidence(hit.confidence + extra))
 
 
@@ -230,7 +237,7 @@ class _Momentum(Detector):
                     if (b.close > a.close) == self.UP and b.close != a.close)
         sign = 1.0 if self.UP else -1.0
         ok = (z is not None and rv is not None and sign * z >= p.min_sigma
-              and agree >= p.min_agree and rv >= p.min_ratio)
+              and agree >= p.min_agree and rv >= ctx.volume_threshold(p.min_ratio))
         was = state.get("on", False)
         state["on"] = ok
         if not ok or was:
@@ -410,7 +417,8 @@ class HiddenAccumulation(Detector):
             window = [*back, ctx.bar]
             closes = [b.close for b in window]
             span = math.log(max(closes) / min(closes)) if min(closes) > 0 else math.inf
-            ok = mean_rv >= p.min_ratio and span <= p.max_sigma * sigma * math.sqrt(p.bars)
+            ok = (mean_rv >= ctx.volume_threshold(p.min_ratio)
+                  and span <= p.max_sigma * sigma * math.sqrt(p.bars))
         was = state.get("on", False)
         state["on"] = ok
         if not ok or was:
@@ -420,5 +428,5 @@ class HiddenAccumulation(Detector):
         up = ctx.bar.close >= (lo + hi) / 2
         move = 100.0 * math.expm1((sigma or 0.0) * math.sqrt(p.bars)) * (1 if up else -1)
         assert mean_rv is not None
-        return _hit(ctx, _direction(up), _confidence(mean_rv - p.min_ratio), move,
-                    mean_rel_volume=mean_rv)
+        excess = mean_rv - ctx.volume_threshold(p.min_ratio)
+        return _hit(ctx, _direction(up), _confidence(excess), move, mean_rel_volume=mean_rv)

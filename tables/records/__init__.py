@@ -5,6 +5,7 @@ topic carries each and which Redis writer mirrors it.
 """
 
 from aion.tables.records.alert import AlertRecord
+from aion.tables.records.alert_greeks import AlertGreeks
 from aion.tables.records.bar import BarClosed
 from aion.tables.records.base import (
     Record,
@@ -26,6 +27,7 @@ from aion.tables.records.volume_ratio import VolumeRatio
 from aion.tables.records.vwap import VwapUpdate
 
 __all__ = [
+    "AlertGreeks",
     "AlertRecord",
     "BarClosed",
     "BucketClosed",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from aion.tables.records.base import Record
+from aion.tables.vix_prior import REASON_NO_PRIOR_VIX
 
 
 class AlertRecord(Record, frozen=True, tag="alert/1"):
@@ -34,6 +35,11 @@ class AlertRecord(Record, frozen=True, tag="alert/1"):
         atr: The turtle N used (None while unknown).
         indicators: Indicator snapshot at the bar's close (``rsi``, ``atr``, ``vwap``, ...).
         details: Pattern-specific figures.
+        vix_regime: VIX regime the volume thresholds were scaled by (``LOW``, ``NORMAL``,
+            ``HIGH``, ``PANIC``), None when unknown (``aion.tables.vix_prior``).
+        vix_multiplier: That regime's volume-threshold multiplier (1.0 when unknown).
+        vix_basis: ISO date of the INDIA VIX close the regime comes from, or why there
+            is none (``no_prior_vix``, ``vix_close_not_before_day``).
     """
 
     alert_id: str
@@ -58,3 +64,6 @@ class AlertRecord(Record, frozen=True, tag="alert/1"):
     atr: float | None = None
     indicators: dict[str, float] = msgspec.field(default_factory=dict)
     details: dict[str, object] = msgspec.field(default_factory=dict)
+    vix_regime: str | None = None
+    vix_multiplier: float = 1.0
+    vix_basis: str = REASON_NO_PRIOR_VIX

@@ -4,6 +4,10 @@ One Faust run of the bundled sample (real broker, real Redis, a real worker) aga
 direct driver: identical instrument states (analytics included), identical option-chain
 snapshots and chain state, the same backtest report, and the documented Redis keys in
 place.
+
+The run's averages add an INDIA VIX close of the day before (19.0: HIGH, volume
+thresholds x1.4) and its pattern registry lets ``volume_spike`` fire on options too, so
+the VIX regime and the Greeks of option alerts (priced by the chain) are covered.
 """
 
 from __future__ import annotations
@@ -11,18 +15,22 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
+import yaml
 from redis_snapshot import redis_diff, redis_snapshot
 
 from aion.agents.backtest import faust_run, instruments_csv_for, read_report_records
+from aion.agents.context import VIX_SYMBOL
 from aion.agents.daily_history import build_averages, load_daily_history
 from aion.agents.direct import DirectResult, run_direct
 from aion.agents.outputs import OUTPUTS
 from aion.agents.writers.base import TtlPolicy
 from aion.config import KeyLayout, Settings, url_for_db
+from aion.config.patterns import load_patterns
 from aion.infra import Infra, Service
 from aion.report import ReportData, render_html
 from aion.streams.instruments import InstrumentMaster
@@ -33,7 +41,7 @@ from aion.tables.chain import ChainState
 from aion.tables.patterns.chain_base import ChainDetector
 from aion.tables.patterns.registry import DETECTORS
 from aion.tables.profile_state import ProfileState
-from aion.tables.records import AlertRecord, ValidationRecord, encode
+from aion.tables.records import AlertGreeks, AlertRecord, ValidationRecord, encode
 
 pytestmark = pytest.mark.integration
 
@@ -43,16 +51,33 @@ CHAIN_CHANGELOG = "{app_id}-chain-state-changelog"
 STATE_CHANGELOG = "{app_id}-instrument-state-changelog"
 
 
+VIX_CLOSE = {"last_close": 19.0, "as_of": "2025-11-17", "avg_volume_20d": None,
+             "avg_volume_55d": None, "avg_price_20d": 19.0, "avg_price_55d": 19.0,
+             "turtle_ready": False}
+"""The INDIA VIX averages entry of the run: the previous session closed at 19 (HIGH)."""
+
+
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    # The cache directory is the settings' own: $AION_CACHE_DIR, else ~/.cache/aion.
-    return Settings.load(env={"AION_PARTITIONS": str(PARTITIONS)})
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    # volume_spike on options too: option alerts, whose Greeks the chain prices. The
+    # workers are subprocesses: they read the registry file from the environment, and
+    # so does the direct driver (its default config is the environment's settings).
+    blocks = {k: dict(v) for k, v in load_patterns().items()}
+    blocks["volume_spike"]["applies_to"] = [*blocks["volume_spike"]["applies_to"], "option"]
+    registry = tmp_path_factory.mktemp("patterns") / "patterns.yaml"
+    registry.write_text(yaml.safe_dump({"patterns": blocks}))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AION_PATTERNS__FILE", str(registry))
+        # The cache directory is the settings' own: $AION_CACHE_DIR, else ~/.cache/aion.
+        yield Settings.load(env={"AION_PARTITIONS": str(PARTITIONS),
+                                 "AION_PATTERNS__FILE": str(registry)})
 
 
 @pytest.fixture(scope="module")
 def sample(settings: Settings) -> tuple[Path, dict]:
     path = sample_session_path(settings.cache_dir)
     averages = build_averages(load_daily_history(sample_daily_history_path(settings.cache_dir)))
+    averages[VIX_SYMBOL] = VIX_CLOSE
     return path, averages
 
 
@@ -207,6 +232,34 @@ def test_redis_holds_the_documented_keys(faust_result: dict, redis_url: str,
     assert any(True for _ in ana.scan_iter("volume_profile:patterns:*:daily", count=1000))
     for c in (ind, sys0, ana):
         c.close()
+
+
+def test_alerts_carry_the_vix_regime_and_option_alerts_their_greeks(
+        faust_result: dict, direct: DirectResult, master: InstrumentMaster,
+        redis_url: str) -> None:
+    alerts = [r for r in direct.records if isinstance(r, AlertRecord)]
+    greeks = {r.alert_id: r for r in direct.records if isinstance(r, AlertGreeks)}
+    assert alerts and {(a.vix_regime, a.vix_multiplier, a.vix_basis) for a in alerts} == {
+        ("HIGH", 1.4, "2025-11-17")}
+    options = [a for a in alerts if master.by_token(a.token).is_option]
+    assert len(options) >= 5
+    # Every option alert, and only those, is priced once by its chain.
+    assert sorted(greeks) == sorted(a.alert_id for a in options)
+    sys0 = _db(redis_url, 0)
+    layout = KeyLayout.load()
+    priced = 0
+    for a in options:
+        g = greeks[a.alert_id]
+        assert (g.token, g.ts_ns, g.option_price) == (a.token, a.ts_ns, a.entry_price)
+        got = sys0.hgetall(layout.key("alert", alert_id=a.alert_id).name)
+        assert got["vix_regime"] == "HIGH" and got["pattern"] == a.pattern
+        assert got["greeks_reason"] == g.reason
+        for name in ("iv", "delta", "gamma", "theta", "vega", "rho"):
+            value = getattr(g, name)
+            assert got[name] == ("" if value is None else repr(value)), (a.alert_id, name)
+        priced += g.iv is not None
+    assert priced >= 5
+    sys0.close()
 
 
 # ---------------------------------------------------------------- independent expectations

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from types import SimpleNamespace
 
+import msgspec
 import pytest
 import redis
 
@@ -18,6 +19,7 @@ from aion.agents.outputs import OUTPUTS
 from aion.agents.writers.base import TtlPolicy
 from aion.config import KeyLayout, url_for_db
 from aion.tables.records import (
+    AlertGreeks,
     AlertRecord,
     BarClosed,
     BucketClosed,
@@ -72,7 +74,7 @@ def bar(symbol: str | None = "NSE:RELIANCE", close: float = 1500.8) -> BarClosed
 def test_every_mirrored_output_has_a_writer_test() -> None:
     tested = {BarClosed, BucketClosed, SessionSnapshot, IndicatorUpdate, VwapUpdate,
               VolumeRatio, VixRegimeUpdate, ProfileUpdate, ChainSnapshot, VolumeAverages,
-              AlertRecord, ValidationRecord}
+              AlertRecord, AlertGreeks, ValidationRecord}
     assert {o.record for o in OUTPUTS.mirrored()} == tested
 
 
@@ -289,6 +291,53 @@ async def test_alert_hash_stream_and_pattern_hit(redis_flushed, dbs) -> None:
     hit = json.loads(dbs[1].hget("patterns:NSE:RELIANCE", "volume_spike"))
     assert hit["alert_id"] == h["alert_id"] and hit["signal"] == "BULLISH"
     assert ttl_is(dbs[1], "patterns:NSE:RELIANCE", 86400)
+
+
+async def test_alert_hash_holds_the_vix_regime_used(redis_flushed, dbs) -> None:
+    a = alert()
+    await write(redis_flushed, a, msgspec.structs.replace(
+        a, alert_id="RELIANCE:volume_spike:1", vix_regime="HIGH", vix_multiplier=1.4,
+        vix_basis="2025-11-17"))
+    h = dbs[0].hgetall(f"alert:RELIANCE:volume_spike:{MS}")
+    assert (h["vix_regime"], h["vix_multiplier"], h["vix_basis"]) == ("", "1.0",
+                                                                      "no_prior_vix")
+    h = dbs[0].hgetall("alert:RELIANCE:volume_spike:1")
+    assert (h["vix_regime"], h["vix_multiplier"], h["vix_basis"]) == ("HIGH", "1.4",
+                                                                      "2025-11-17")
+
+
+OPT_ALERT = "NIFTY25N2526000CE:volume_spike:1763437800000"
+
+
+def option_greeks(**kw: object) -> AlertGreeks:
+    base = {"alert_id": OPT_ALERT, "token": 100, "symbol": "NFO:NIFTY25N2526000CE",
+            "underlying": "NSE:NIFTY 50", "ts_ns": T0 + 300 * 10**9, "option_price": 120.5}
+    return AlertGreeks(**(base | kw))
+
+
+@pytest.mark.parametrize("greeks_first", [False, True])
+async def test_alert_greeks_merge_into_the_alert_hash(redis_flushed, dbs,
+                                                      greeks_first: bool) -> None:
+    a = msgspec.structs.replace(alert(), alert_id=OPT_ALERT, symbol="NFO:NIFTY25N2526000CE")
+    g = option_greeks(underlying_price=26010.0, underlying_source="spot", iv=0.15,
+                      delta=0.52, gamma=0.0004, theta=-12.5, vega=14.2, rho=2.9)
+    await write(redis_flushed, *((g, a) if greeks_first else (a, g)))
+    h = dbs[0].hgetall(f"alert:{OPT_ALERT}")
+    # The alert's fields and the Greeks, whichever mirror agent wrote first.
+    assert h["pattern"] == "volume_spike" and float(h["entry_price"]) == 1500.0
+    assert {k: float(h[k]) for k in ("iv", "delta", "gamma", "theta", "vega", "rho",
+                                     "underlying_price")} == {
+        "iv": 0.15, "delta": 0.52, "gamma": 0.0004, "theta": -12.5, "vega": 14.2, "rho": 2.9,
+        "underlying_price": 26010.0}
+    assert (h["underlying_source"], h["greeks_reason"]) == ("spot", "")
+    assert ttl_is(dbs[0], f"alert:{OPT_ALERT}", 86400)
+
+
+async def test_alert_greeks_not_computable_say_why(redis_flushed, dbs) -> None:
+    await write(redis_flushed, option_greeks(reason="no_underlying"))
+    h = dbs[0].hgetall(f"alert:{OPT_ALERT}")
+    assert h["greeks_reason"] == "no_underlying"
+    assert all(h[k] == "" for k in ("iv", "delta", "gamma", "theta", "vega", "rho"))
 
 
 def window(minutes: int, success: bool | None, ret: float, end_ms: int,
