@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from aion.tables.chain_alerts import AlertRef, alert_greeks
+from aion.tables.alert_greeks import AlertRef, alert_greeks
 from aion.tables.expiry import CalendarRangeError, TradingCalendar
 from aion.tables.greeks import DEFAULT_DAYS_PER_YEAR as DAYS_PER_YEAR
 from aion.tables.greeks import Reason, chain_greeks
@@ -116,7 +116,7 @@ class ChainInput:
         sources: Every source partition that feeds this underlying.
         quotes: Members touched by the bundle, their latest state.
         alerts: The bundle's option alerts on this chain, priced by the chain
-            (:mod:`aion.tables.chain_alerts`).
+            (:mod:`aion.tables.alert_greeks`).
     """
 
     underlying: str

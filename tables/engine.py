@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aion.tables import analytics as an_mod
+from aion.tables.alert_greeks import AlertRef
 from aion.tables.analytics import Analytics, AnalyticsConfig, InstrumentInfo
 from aion.tables.bars import Bar
 from aion.tables.chain import CLOCK_END, KIND_CE, KIND_PE, ChainInput, Quote
-from aion.tables.chain_alerts import AlertRef
 from aion.tables.instrument_state import (
     ApplyResult,
     InstrumentState,
@@ -213,7 +213,7 @@ def _analytics(out: BundleOutcome, ctx: EngineContext, state: InstrumentState,
 
 def _option_alerts(out: BundleOutcome, ctx: EngineContext, token: int,
                    records: list[Record]) -> None:
-    """Hand an option's alerts to its chain, which prices their Greeks (``chain_alerts``)."""
+    """Hand an option's alerts to its chain, which prices their Greeks (``alert_greeks``)."""
     member = ctx.chain_member(token)
     if member is None or member[1] not in (KIND_CE, KIND_PE):
         return

@@ -6,7 +6,7 @@ from aion.tables.records.base import Record
 
 
 class AlertGreeks(Record, frozen=True, tag="alert_greeks/1"):
-    """IV and Greeks of an option at its alert's moment (``tables.chain_alerts``).
+    """IV and Greeks of an option at its alert's moment (``tables.alert_greeks``).
 
     Attributes:
         alert_id: The alert (``AlertRecord.alert_id``).

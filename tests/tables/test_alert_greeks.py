@@ -1,4 +1,4 @@
-"""Greeks of option alerts, priced by the chain in chain-time order (tables.chain_alerts)."""
+"""Greeks of option alerts, priced by the chain in chain-time order (tables.alert_greeks)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from test_chain import CAL, EXPIRY, PARAMS, T0, U, quote
 from vollib.black_scholes import black_scholes
 from vollib.black_scholes.greeks import analytical as bs
 
+from aion.tables.alert_greeks import REASON_NO_UNDERLYING, AlertRef
 from aion.tables.chain import (
     CLOCK_END,
     KIND_CE,
@@ -20,7 +21,6 @@ from aion.tables.chain import (
     ChainState,
     offer,
 )
-from aion.tables.chain_alerts import REASON_NO_UNDERLYING, AlertRef
 from aion.tables.records import AlertGreeks, ChainSnapshot
 
 SPOT = 26_010.0
