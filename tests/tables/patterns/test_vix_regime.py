@@ -108,13 +108,18 @@ def test_volume_breakout_volume_threshold_scales(regime: str, confidence: float 
 @pytest.mark.parametrize(("name", "sign"), [("upside_momentum", 1.0),
                                             ("downside_momentum", -1.0)])
 def test_momentum_volume_condition_scales(name: str, sign: float) -> None:
-    # test_core's run: four bars at 0.8x then the fifth at 1.5x fires (min_ratio 1).
-    # HIGH needs 1.4 (1.5 passes), PANIC 1.8 (1.5 fails).
-    run = [(sign * r, v) for r, v in zip([3.0, 0.5, 3.0, -0.5, 3.0],
-                                         [0.8, 0.8, 0.8, 0.8, 1.5], strict=True)]
-    bars = path(quiet(30, int(sign)) + run + quiet(6, -int(sign)))
-    assert [i for i, _ in alerts(name, bars, prior("HIGH"))] == [34]
-    assert alerts(name, bars, prior("PANIC")) == []
+    # test_core's run: ten 1 R bars its way; the window's mean relative volume (each bar
+    # against the expectation before it) is 1.29 at 1.5x and 1.73 at 2.5x. min_ratio 1.1:
+    # NORMAL 1.1 and LOW 0.88 pass 1.29, HIGH 1.54 does not; HIGH passes 1.73, PANIC
+    # 1.98 does not.
+    def run(rv: float) -> list[Bar]:
+        return path(quiet(30, int(sign)) + [(sign, rv)] * 10)
+
+    for regime in ("LOW", "NORMAL"):
+        assert [i for i, _ in alerts(name, run(1.5), prior(regime))] == [39]
+    assert alerts(name, run(1.5), prior("HIGH")) == []
+    assert [i for i, _ in alerts(name, run(2.5), prior("HIGH"))] == [39]
+    assert alerts(name, run(2.5), prior("PANIC")) == []
 
 
 def test_hidden_accumulation_mean_volume_threshold_scales() -> None:
