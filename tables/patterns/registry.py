@@ -24,6 +24,14 @@ from aion.tables.patterns.core import (
     VolumePriceDivergence,
     VolumeSpike,
 )
+from aion.tables.patterns.ict import (
+    IctFairValueGap,
+    IctKillzone,
+    IctLiquidityGrab,
+    IctMomentum,
+    IctOptimalTradeEntry,
+    IctPremiumDiscount,
+)
 
 DETECTORS: tuple[type[Detector], ...] = (
     VolumeSpike,
@@ -34,6 +42,12 @@ DETECTORS: tuple[type[Detector], ...] = (
     Breakout,
     Reversal,
     HiddenAccumulation,
+    IctMomentum,
+    IctLiquidityGrab,
+    IctFairValueGap,
+    IctOptimalTradeEntry,
+    IctPremiumDiscount,
+    IctKillzone,
 )
 """Every detector class (names unique)."""
 
