@@ -39,7 +39,6 @@ from aion.tables.patterns.registry import DETECTORS, PatternSet
 from aion.tables.timeutil import SESSION_OPEN_MINUTE, ist_day, minute_of_day_ist
 
 WARM = 30
-NAMES = [d.NAME for d in DETECTORS]
 
 
 def first_hit(name: str, steps: list[tuple[float, float]]) -> tuple[int, str, float] | None:
@@ -292,8 +291,9 @@ def test_every_detector_fires_somewhere_on_wild_paths_and_confidence_is_bounded(
         for _, a in got:
             assert 0.0 <= a.confidence <= 1.0, a
             seen.add(a.pattern)
-    # Not a check of a rule, a check that the causality property below is not vacuous.
-    assert seen == set(NAMES)
+    # Not a check of a rule, a check that the causality property below is not vacuous for
+    # the core family (other families need wicks or chains: their own tests check theirs).
+    assert seen >= {d.NAME for d in DETECTORS if d.CATEGORY == "core"}
 
 
 @settings(max_examples=30, deadline=None)
