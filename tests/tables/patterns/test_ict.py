@@ -10,6 +10,8 @@ than that drift (the hand figures are in the comments).
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from bar_paths import BASE_VOLUME, NS_PER_MIN, SUBJECT, feed, multiplier, only, session_start_ns
@@ -20,6 +22,7 @@ from aion.config.patterns import load_patterns
 from aion.tables.bars import Bar
 from aion.tables.patterns.alerts import AlertConfig
 from aion.tables.patterns.registry import PatternSet
+from aion.tables.patterns.state import PatternState
 from aion.tables.records.alert import AlertRecord
 
 ICT = ["ict_momentum", "ict_liquidity_grab", "ict_fair_value_gap", "ict_optimal_trade_entry",
@@ -286,3 +289,17 @@ def test_ict_hits_up_to_bar_t_do_not_depend_on_later_bars(seed: int, n: int, t: 
     t = min(t, len(bars) - 1)
     full: list[tuple[int, AlertRecord]] = [(i, a) for i, a in feed(bars, ict_only()) if i <= t]
     assert full == feed(bars[:t + 1], ict_only())
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_ict_state_survives_a_json_round_trip_mid_session(seed: int) -> None:
+    # What a restart does: the state goes through the changelog as JSON and comes back.
+    bars = bars_of(wild_rows(seed, 300))
+    whole = feed(bars, ict_only())
+    for cut in (40, 150):
+        st = PatternState()
+        first = feed(bars[:cut], ict_only(), st)
+        back = PatternState.decode(json.loads(json.dumps(st.encode())), 1)
+        rest = [(i + cut, a) for i, a in feed(bars[cut:], ict_only(), back)]
+        assert first + rest == whole
+    assert len(whole) >= 10
