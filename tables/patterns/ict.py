@@ -387,10 +387,10 @@ class IctPremiumDiscount(Detector):
     range) bars and spans at least ``min_range_atr`` (2) N. Equilibrium is its middle;
     below it is discount, above premium; the deep discount is its bottom ``deep`` (25 %),
     the deep premium its top 25 %. Fires BULLISH when the bar's low reaches the deep
-    discount (``low <= L + deep (H - L)``), it closes still in the discount (below the
-    middle), and it is a bullish rejection candle (:func:`.candles.rejection`: TA-Lib's
-    hammer or bullish engulfing); BEARISH mirrored in the deep premium (bearish pin or
-    engulfing). Confidence ``0.5 + (deep - depth)``, ``depth`` the bar's extreme as a
+    discount (``low <= L + deep (H - L)``), it closes back out of it but still in the
+    discount (``L + deep (H - L) < close < (L + H) / 2``), and it is a bullish rejection
+    candle (:func:`.candles.rejection`: TA-Lib's hammer or bullish engulfing); BEARISH
+    mirrored in the deep premium (bearish pin or engulfing). Confidence ``0.5 + (deep - depth)``, ``depth`` the bar's extreme as a
     fraction of the range from its own end (0 at the session low, negative below it).
     Expected move: back to the equilibrium, in percent. Known at the bar's close.
     """
@@ -413,7 +413,8 @@ class IctPremiumDiscount(Detector):
         prior = f.recent(HISTORY)
         for up in (True, False):
             depth = (b.low - lo) / span if up else (hi - b.high) / span
-            inside = b.close < mid if up else b.close > mid
+            line = lo + p.deep * span if up else hi - p.deep * span
+            inside = line < b.close < mid if up else mid < b.close < line
             if depth <= p.deep and inside and rejection(prior, b, up):
                 return _hit(ctx, _direction(up), bounded_confidence(0.5 + p.deep - depth),
                             _pct(mid - b.close, b.close), depth=depth, range_high=hi,

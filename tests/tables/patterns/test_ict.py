@@ -214,6 +214,7 @@ def test_premium_discount_fires_on_a_hammer_in_deep_discount() -> None:
 
 @pytest.mark.parametrize("bar", [
     (1002.5, 1002.7, 1001.8, 1001.9),   # deep discount but a black bar: no rejection
+    (1001.95, 1002.15, 1000.8, 1002.1),  # a hammer, but it closes inside the deep zone
     (1002.5, 1006.0, 1002.0, 1005.5),   # engulfs, but closes above the equilibrium (1005)
 ])
 def test_premium_discount_near_misses(bar: Row) -> None:
