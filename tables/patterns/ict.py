@@ -390,8 +390,9 @@ class IctPremiumDiscount(Detector):
     discount (``low <= L + deep (H - L)``), it closes back out of it but still in the
     discount (``L + deep (H - L) < close < (L + H) / 2``), and it is a bullish rejection
     candle (:func:`.candles.rejection`: TA-Lib's hammer or bullish engulfing); BEARISH
-    mirrored in the deep premium (bearish pin or engulfing). Confidence ``0.5 + (deep - depth)``, ``depth`` the bar's extreme as a
-    fraction of the range from its own end (0 at the session low, negative below it).
+    mirrored in the deep premium (bearish pin or engulfing). Confidence ``0.5 + (deep -
+    depth)``, ``depth`` the bar's extreme as a fraction of the range from its own end (0
+    at the session low, negative below it).
     Expected move: back to the equilibrium, in percent. Known at the bar's close.
     """
 
