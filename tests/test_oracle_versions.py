@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ORACLES = {
     "kiteconnect", "ta-lib", "talipp", "vollib", "lets-be-rational", "piecewise-rational",
     "pandas-market-calendars", "marketprofile",
+    "smartmoneyconcepts",
 }
 """Canonical names of every package a test or bench script uses as an oracle."""
 

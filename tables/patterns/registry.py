@@ -25,6 +25,14 @@ from aion.tables.patterns.core import (
     VolumePriceDivergence,
     VolumeSpike,
 )
+from aion.tables.patterns.ict import (
+    IctFairValueGap,
+    IctKillzone,
+    IctLiquidityGrab,
+    IctMomentum,
+    IctOptimalTradeEntry,
+    IctPremiumDiscount,
+)
 from aion.tables.patterns.kow import KowSignalStraddle
 from aion.tables.patterns.straddle import (
     IvCrush,
@@ -43,6 +51,12 @@ DETECTORS: tuple[type[Detector] | type[ChainDetector], ...] = (
     Breakout,
     Reversal,
     HiddenAccumulation,
+    IctMomentum,
+    IctLiquidityGrab,
+    IctFairValueGap,
+    IctOptimalTradeEntry,
+    IctPremiumDiscount,
+    IctKillzone,
     IvCrush,
     RangeBoundStrangle,
     MarketMakerTrap,
