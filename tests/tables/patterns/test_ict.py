@@ -270,7 +270,8 @@ def ict_only() -> AlertConfig:
     blocks = {k: dict(v) for k, v in load_patterns().items()}
     for k, block in blocks.items():
         block["enabled"] = k in ICT
-        block["applies_to"] = ["equity"]
+        if k in ICT:  # the others keep theirs (a chain pattern runs on chains only)
+            block["applies_to"] = ["equity"]
         block["cooldown_s"] = 0
     return AlertConfig(patterns=PatternSet.from_mapping(blocks))
 
