@@ -6,7 +6,8 @@ over the ticks that arrived before the tick that closed the bar, so the bar's ow
 is in it), the bar and the bars before it; never a later tick. The profile's definitions
 (POC, the CBOT 70 % value area VAL..VAH, high- and low-volume nodes) are those of
 :mod:`aion.tables.profile`. Distances are in local sigmas (``σ``, :mod:`.features`) in
-log terms, volumes relative to the time-of-day expectation (``rv``). None of them fires
+log terms, volumes relative to the time-of-day expectation (``rv``; every volume threshold
+is scaled by the day's VIX regime, ``ctx.volume_threshold``). None of them fires
 while ``σ`` or ``rv`` is warming up, without a profile (indices have no tick size, so no
 profile), or before ``min_session_bars`` (30) bars of the session closed before the bar:
 an early profile has no value area worth the name.
@@ -184,7 +185,8 @@ class VpBreakout(_ProfileDetector):
         sigma = ctx.features.sigma
         rv = ctx.rel_volume
         if (ready is None or sigma is None or rv is None or not state["armed"]
-                or not 0 < state["since"] <= p.within or rv < p.min_ratio or c <= 0):
+                or not 0 < state["since"] <= p.within
+                or rv < ctx.volume_threshold(p.min_ratio) or c <= 0):
             return None
         up = c > lv.vah
         dist = math.log(c / lv.vah if up else lv.val / c) / sigma
@@ -192,7 +194,7 @@ class VpBreakout(_ProfileDetector):
             return None
         state["armed"] = False
         conf = bounded_confidence(_confidence(dist - p.min_sigma),
-                                  _volume_bonus(rv, p.min_ratio))
+                                  _volume_bonus(rv, ctx.volume_threshold(p.min_ratio)))
         return _hit(ctx, _direction(up), conf, ctx.change_pct(1) or 0.0,
                     distance_sigma=dist, rel_volume=rv, vah=lv.vah, val=lv.val, poc=lv.poc)
 
@@ -219,7 +221,7 @@ class VpPocRejection(_ProfileDetector):
         p: ProfilePatternParams = self.params  # type: ignore[assignment]
         lv = _levels(ctx, p.min_session_bars)
         rv = ctx.rel_volume
-        if lv is None or rv is None or rv < p.min_ratio:
+        if lv is None or rv is None or rv < ctx.volume_threshold(p.min_ratio):
             return None
         got = _rejection(ctx, lv.poc, p.min_sigma)
         if got is None:
@@ -229,7 +231,7 @@ class VpPocRejection(_ProfileDetector):
         edge = lv.vah if up else lv.val
         target = edge if (edge > c if up else edge < c) else None
         conf = bounded_confidence(_confidence(dist - p.min_sigma),
-                                  _volume_bonus(rv, p.min_ratio))
+                                  _volume_bonus(rv, ctx.volume_threshold(p.min_ratio)))
         return _aimed_hit(ctx, up, conf, target, rv, poc=lv.poc, distance_sigma=dist)
 
 
@@ -275,7 +277,7 @@ class VpNodeTest(_ProfileDetector):
         b = ctx.bar
         half = lv.tick_size / 2
         stops = sorted({*lv.hvn, lv.poc})
-        if rv >= p.min_ratio:
+        if rv >= ctx.volume_threshold(p.min_ratio):
             hvns = sorted((h for h in lv.hvn if abs(h - lv.poc) > half),
                           key=lambda h: (abs(h - b.close), h))
             for node in hvns:
@@ -283,11 +285,11 @@ class VpNodeTest(_ProfileDetector):
                 if got is not None:
                     up, dist = got
                     conf = bounded_confidence(_confidence(dist - p.min_sigma),
-                                              _volume_bonus(rv, p.min_ratio))
+                                              _volume_bonus(rv, ctx.volume_threshold(p.min_ratio)))
                     return _aimed_hit(ctx, up, conf, _next_level(stops, b.close, up),
                                       rv, node="hvn", level=node, distance_sigma=dist)
         z = ctx.move_sigmas(1)
-        if rv < p.lvn_ratio or z is None or abs(z) < p.lvn_sigma:
+        if rv < ctx.volume_threshold(p.lvn_ratio) or z is None or abs(z) < p.lvn_sigma:
             return None
         up = z > 0
         crossed = [x for x in lv.lvn if (b.open < x < b.close if up else b.close < x < b.open)]
@@ -295,7 +297,7 @@ class VpNodeTest(_ProfileDetector):
             return None
         node = max(crossed) if up else min(crossed)  # the last one run through
         conf = bounded_confidence(_confidence(abs(z) - p.lvn_sigma),
-                                  _volume_bonus(rv, p.lvn_ratio))
+                                  _volume_bonus(rv, ctx.volume_threshold(p.lvn_ratio)))
         return _aimed_hit(ctx, up, conf, _next_level(stops, b.close, up), rv, node="lvn",
                           level=node, move_sigma=z, crossed=len(crossed))
 
