@@ -221,6 +221,14 @@ def test_reference_run_is_complete(reference: RunResult, session: Path) -> None:
     assert any(k.startswith("alert:") for k in reference.redis[0]), "no alerts"
     assert any(k.startswith("forward_validation:alert:") for k in reference.redis[0])
     assert reference.redis[3].get("pattern_performance"), "no pattern performance"
+    # A chain pattern fired too (kow_signal_straddle decides at 09:30), so the equality
+    # checks below, kill -9 included, cover the chain's alerts and their validation.
+    chain_alerts = [k for k in reference.redis[0]
+                    if k.startswith("alert:") and ":kow_signal_straddle:" in k]
+    assert chain_alerts, "no chain alert"
+    keys = set(reference.redis[0])
+    assert all("forward_validation:alert:" + k.removeprefix("alert:") in keys
+               for k in chain_alerts), "chain alert not validated"
     lists = [v for db in reference.redis.values() for v in db.values() if v[0] == "list"]
     assert lists, "no list keys (volume_profile:historical) in the snapshot"
     for _, entries, _ in lists:
