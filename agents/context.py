@@ -17,7 +17,7 @@ from aion.tables.chain import KIND_CE, KIND_FUT, KIND_PE, KIND_SPOT
 from aion.tables.engine import EngineContext
 from aion.tables.patterns.base import InstrumentKind
 from aion.tables.patterns.chain_alerts import ChainAlerting
-from aion.tables.vix_prior import PriorVix
+from aion.tables.vix_prior import DayRegime, PriorVix, day_regime
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,12 @@ def chain_alerting(config: AnalyticsConfig,
         i = info(token)
         return i.lot_size if i is not None else 1
 
-    return ChainAlerting(config.alerts, config.validation, lot_size)
+    def regime(token: int, day: int) -> DayRegime:
+        i = info(token)
+        return day_regime(i.prior_vix if i is not None else None, day,
+                          config.baseline.params.vix)
+
+    return ChainAlerting(config.alerts, config.validation, lot_size, regime)
 
 
 def instrument_kind(inst: Instrument) -> InstrumentKind:

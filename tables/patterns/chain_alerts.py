@@ -42,6 +42,7 @@ from aion.tables.timeutil import NS_PER_MS, SESSION_OPEN_MINUTE, ist_day, minute
 from aion.tables.validation import forward
 from aion.tables.validation.costs import InstrumentClass
 from aion.tables.validation.forward import PendingValidations, ValidationConfig
+from aion.tables.vix_prior import NEUTRAL, DayRegime
 
 HISTORY_ROWS = 120
 """Earlier snapshots kept per underlying (two hours of minutes)."""
@@ -58,11 +59,15 @@ class ChainAlerting:
         alerts: Patterns (the chain ones run), risk and the calendar of the guard.
         validation: Forward-validation windows and the cost model.
         lot_size: Lot size of an option token (the instrument master's; 1 if unknown).
+        regime: The VIX regime of an underlying token on an IST epoch-day (the bar
+            detectors' :func:`aion.tables.vix_prior.day_regime`); chain patterns have no
+            volume threshold to scale, their alerts record it like every alert.
     """
 
     alerts: AlertConfig = field(default_factory=AlertConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     lot_size: Callable[[int], int] = field(default=lambda token: 1)
+    regime: Callable[[int, int], DayRegime] = field(default=lambda token, day: NEUTRAL)
 
     @property
     def active(self) -> bool:
@@ -304,6 +309,7 @@ def _alert(det: ChainDetector, hit: Hit, ctx: ChainContext, legs: tuple[OptionRo
     qty, turtle, cap = straddle_quantity(premium, getattr(p, "stop_fraction", 1.0), atr_n,
                                          lot, config.alerts.risk)
     snap = ctx.snapshot
+    regime = config.regime(token, int(ist_day(ctx.start_ms * NS_PER_MS)))
     indicators = {k: float(v) for k, v in (("vwap", ctx.vwap), ("atm_iv", snap.atm_iv),
                                            ("underlying_price", snap.underlying_price),
                                            ("pcr_oi", snap.pcr_oi), ("skew", snap.skew))
@@ -321,7 +327,9 @@ def _alert(det: ChainDetector, hit: Hit, ctx: ChainContext, legs: tuple[OptionRo
         confidence=hit.confidence, expected_move=100.0 * (premium - target) / premium,
         rr_ratio=(premium - target) / (stop - premium), volume_ratio=0.0,
         timestamp=ctx.end_ms, ts_ns=ctx.end_ms * NS_PER_MS, bar_start_ns=ctx.start_ms * NS_PER_MS,
-        atr=atr_n, indicators=indicators, details=details)
+        atr=atr_n, indicators=indicators, details=details,
+        vix_regime=None if regime.regime is None else regime.regime.value,
+        vix_multiplier=regime.multiplier, vix_basis=regime.basis)
 
 
 def _open(watch: ChainWatch, alert: AlertRecord, legs: tuple[OptionRow, OptionRow],

@@ -134,6 +134,33 @@ def test_kow_alert_and_its_validation_on_the_combined_premium():
     assert vals[60].closed_at_session_end and not vals[1].closed_at_session_end
 
 
+def test_chain_alerts_record_the_day_regime_of_their_underlying():
+    from dataclasses import replace
+
+    from aion.tables.timeutil import ist_day
+    from aion.tables.vix_prior import NEUTRAL, PriorVix, day_regime
+    from aion.tables.volume_baseline import VixParams
+
+    prior = PriorVix.from_averages({"last_close": 21.0, "as_of": "2025-11-17"}, VixParams())
+    asked = []
+
+    def regime(token, day):
+        asked.append((token, day))
+        return day_regime(prior, day, VixParams())
+
+    p0, p1 = streams()
+    _, out = run(p0 + p1, replace(alerting({"kow_signal_straddle"}), regime=regime))
+    (alert,) = of(out, AlertRecord)
+    assert (alert.vix_regime, alert.vix_multiplier, alert.vix_basis) == (
+        "HIGH", 1.4, "2025-11-17")
+    assert asked == [(alert.token, int(ist_day(alert.bar_start_ns)))]
+    # Without a regime function: neutral, and the alert says why.
+    _, out = run(p0 + p1, alerting({"kow_signal_straddle"}))
+    (alert,) = of(out, AlertRecord)
+    assert (alert.vix_regime, alert.vix_multiplier, alert.vix_basis) == (
+        None, 1.0, NEUTRAL.basis)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_chain_alerts_do_not_depend_on_interleaving_or_restarts(seed):
     p0, p1 = streams(seed=seed)
