@@ -34,6 +34,7 @@ Everything is a pure function of the ticks and the instrument's reference data.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -441,14 +442,10 @@ def _open_validations(an: Analytics, info: InstrumentInfo, alerts: list[AlertRec
 def _validate(pv: PendingValidations, info: InstrumentInfo, token: int, prices: np.ndarray,
               event_ns: np.ndarray, config: ValidationConfig) -> list[Record]:
     """Feed ticks to pending validations; the windows they closed as records."""
-    out: list[Record] = []
-    for p, t in zip(prices.tolist(), event_ns.tolist(), strict=True):
-        closed = forward.update(pv, t // 1_000_000, p, config)
-        if closed:
-            out.extend(_records(info, closed, t))
-        if not pv.pending:
-            break
-    return out
+    ns = event_ns.tolist()
+    closed = forward.update_many(pv, (event_ns // 1_000_000).tolist(), prices.tolist(), config)
+    return [rec for i, group in itertools.groupby(closed, key=lambda x: x[0])
+            for rec in _records(info, [r for _, r in group], ns[i])]
 
 
 def _records(info: InstrumentInfo, results: list[WindowResult], ts_ns: int

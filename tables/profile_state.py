@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from aion.tables.profile import ProfileSnapshot, VolumeProfile, row_index
+from aion.tables.profile import SMALL_BATCH, ProfileSnapshot, VolumeProfile, row_index
 
 if TYPE_CHECKING:
     from aion.tables.analytics import AnalyticsConfig
@@ -48,11 +48,15 @@ class ProfileState:
             days: Their IST epoch-days.
         """
         self.profile.update_many(prices, incs, event_ns, days)
-        traded = prices[incs > 0]
-        if len(traded):
+        if len(prices) <= SMALL_BATCH:  # a few ticks: Python beats numpy's set-up
+            traded = [p for p, v in zip(prices.tolist(), incs.tolist(), strict=True) if v > 0]
+            low, high = (min(traded), max(traded)) if traded else (None, None)
+        else:
+            arr = prices[incs > 0]
+            low, high = (float(arr.min()), float(arr.max())) if len(arr) else (None, None)
+        if low is not None and high is not None:
             tick = self.profile.tick_size
-            lo = row_index(float(traded.min()), tick)
-            hi = row_index(float(traded.max()), tick)
+            lo, hi = row_index(low, tick), row_index(high, tick)
             self.dirty_lo = lo if self.dirty_lo < 0 else min(self.dirty_lo, lo)
             self.dirty_hi = max(self.dirty_hi, hi)
 

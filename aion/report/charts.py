@@ -159,12 +159,17 @@ def candlestick_chart(bars: Sequence[BarClosed], alerts: Sequence[AlertRecord],
     return svg(width, height, "".join(parts), class_="candles")
 
 
-def success_chart(rows: Sequence[PatternSummary], height: int = 300) -> str:
+def success_chart(rows: Sequence[PatternSummary], height: int = 300,
+                  per_panel: int = 8) -> str:
     """Success rate by window, one group of bars per pattern (the pooled row last).
+
+    The groups wrap into stacked panels of ``per_panel`` patterns, so every pattern is
+    on screen at a page's width (twenty-odd patterns in one row would scroll sideways).
 
     Args:
         rows: From :func:`aion.report.summary.pattern_summaries`.
-        height: Pixels.
+        height: Pixels per panel.
+        per_panel: Patterns per panel.
 
     Returns:
         The ``<svg>`` markup (a window without outcomes draws no bar).
@@ -172,20 +177,34 @@ def success_chart(rows: Sequence[PatternSummary], height: int = 300) -> str:
     lengths = tuple(rows[0].success) if rows else ()
     bar_w, gap = 13.0, 22.0
     group = len(lengths) * bar_w + gap
-    left, top, bottom = 56.0, 30.0, height - 110.0
-    width = max(620.0, left + group * len(rows) + 20)
-    y = Scale(0.0, 1.0, bottom, top)
+    left = 56.0
+    width = max(620.0, left + group * min(len(rows), per_panel) + 20)
+    panels = [rows[k:k + per_panel] for k in range(0, len(rows), per_panel)] or [rows]
+    parts = []
+    for i, w in enumerate(lengths):
+        lx = left + i * 70
+        parts.append(element("rect", x=lx, y=6, width=10, height=10,
+                             fill=WINDOW_COLOURS[i % len(WINDOW_COLOURS)]))
+        parts.append(text(lx + 14, 15, f"{w} min", class_="tick"))
+    for k, panel in enumerate(panels):
+        top = 30.0 + k * height
+        bottom = top + height - 140.0
+        parts.append(_success_panel(panel, lengths, Scale(0.0, 1.0, bottom, top), left,
+                                    width, bar_w, group))
+    return svg(width, len(panels) * height, "".join(parts), class_="success")
+
+
+def _success_panel(rows: Sequence[PatternSummary], lengths: tuple[int, ...], y: Scale,
+                   left: float, width: float, bar_w: float, group: float) -> str:
+    """One panel of :func:`success_chart`: grid, bars and pattern names."""
+    bottom = y(0.0)
     parts = []
     for v in (0.0, 0.25, 0.5, 0.75, 1.0):
         parts.append(element("line", x1=left, x2=width - 10, y1=y(v), y2=y(v),
                              stroke=AXIS if v == 0.5 else GRID,
                              stroke_dasharray="4 3" if v == 0.5 else None))
         parts.append(text(left - 6, y(v) + 4, f"{v:.0%}", text_anchor="end", class_="tick"))
-    for i, w in enumerate(lengths):
-        lx = left + i * 70
-        parts.append(element("rect", x=lx, y=6, width=10, height=10,
-                             fill=WINDOW_COLOURS[i % len(WINDOW_COLOURS)]))
-        parts.append(text(lx + 14, 15, f"{w} min", class_="tick"))
+    gap = group - len(lengths) * bar_w
     for g, row in enumerate(rows):
         gx = left + gap / 2 + g * group
         for i, w in enumerate(lengths):
@@ -201,7 +220,7 @@ def success_chart(rows: Sequence[PatternSummary], height: int = 300) -> str:
         lx = gx + len(lengths) * bar_w / 2
         parts.append(text(lx, bottom + 14, row.pattern, class_="tick", text_anchor="end",
                           transform=f"rotate(-35 {lx:.2f} {bottom + 14:.2f})"))
-    return svg(width, height, "".join(parts), class_="success")
+    return "".join(parts)
 
 
 def calibration_chart(cal: Calibration, size: int = 420) -> str:

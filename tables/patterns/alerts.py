@@ -146,18 +146,22 @@ def on_bar(state: PatternState, subject: AlertSubject, bar: Bar,
                      volume_threshold_multiplier=regime.multiplier)
     out: list[AlertRecord] = []
     open_now = in_market_hours(bar.start_ns, config.calendar)
+    detectors = state.detectors
     for spec in config.patterns.enabled_for(subject.kind):
-        det_state = state.detectors.setdefault(spec.name, spec.detector.new_state())
+        name = spec.name
+        det_state = detectors.get(name)
+        if det_state is None:  # first bar: a fresh state (not one built per bar and dropped)
+            det_state = detectors[name] = spec.detector.new_state()
         hit = spec.detector.on_bar(det_state, ctx)
         if hit is None:
             continue
-        last = state.last_alert_ms.get(spec.name)
+        last = state.last_alert_ms.get(name)
         if not open_now or (last is not None and ctx.end_ms - last < spec.cooldown_ms):
             state.suppressed += 1
             continue
-        state.last_alert_ms[spec.name] = ctx.end_ms
+        state.last_alert_ms[name] = ctx.end_ms
         state.alerts += 1
-        out.append(_alert(subject, spec.name, spec.category, hit, ctx, bar, f.atr,
+        out.append(_alert(subject, name, spec.category, hit, ctx, bar, f.atr,
                           config.risk, regime))
     f.update(row, day)
     return out

@@ -132,18 +132,18 @@ class BarContext:
         Returns:
             ``100 * (close / close_n_back - 1)`` or None.
         """
-        back = self.features.recent(n)
-        if len(back) < n or back[0].close <= 0:
+        back = self.features.ago(n)
+        if back is None or back.close <= 0:
             return None
-        return 100.0 * (self.bar.close / back[0].close - 1.0)
+        return 100.0 * (self.bar.close / back.close - 1.0)
 
     def move_sigmas(self, n: int = 1) -> float | None:
         """The ``n``-bar log move in local sigmas scaled by sqrt(n) (None while warming up)."""
         sigma = self.features.sigma
-        back = self.features.recent(n)
-        if sigma is None or len(back) < n or back[0].close <= 0 or self.bar.close <= 0:
+        back = self.features.ago(n)
+        if sigma is None or back is None or back.close <= 0 or self.bar.close <= 0:
             return None
-        return math.log(self.bar.close / back[0].close) / (sigma * math.sqrt(n))
+        return math.log(self.bar.close / back.close) / (sigma * math.sqrt(n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +244,30 @@ def check_count(owner: object, name: str, lo: int, hi: int) -> None:
         raise ValueError(f"{type(owner).__name__}: {name}={value!r} must be in [{lo}, {hi}]")
 
 
-class Detector:
-    """Base of every pattern detector (see the module docstring).
+class PatternDetector:
+    """What every pattern's detector has, whatever it reads.
+
+    Name, category, the instrument classes it applies to, typed parameters and a
+    JSON-able state per instrument (or underlying). The registry (:mod:`.registry`) holds
+    these; :class:`Detector` (closed bars) and ``chain_base.ChainDetector`` (chain
+    snapshots) each add the one method that feeds them.
+    """
+
+    NAME: ClassVar[str] = ""
+    CATEGORY: ClassVar[str] = ""
+    APPLIES_TO: ClassVar[frozenset[InstrumentKind]] = frozenset()
+    Params: ClassVar[type[DetectorParams]] = DetectorParams
+
+    def __init__(self, params: DetectorParams | None = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    def new_state(self) -> dict[str, Any]:
+        """A fresh state (JSON-able); stateless detectors keep ``{}``."""
+        return {}
+
+
+class Detector(PatternDetector):
+    """Base of every bar pattern detector (see the module docstring).
 
     Subclasses set the class attributes and implement :meth:`on_bar`; a detector with
     state overrides :meth:`new_state` and keeps its state JSON-able. One that reads
@@ -253,19 +275,9 @@ class Detector:
     only when an enabled detector asks for them).
     """
 
-    NAME: ClassVar[str] = ""
-    CATEGORY: ClassVar[str] = ""
     APPLIES_TO: ClassVar[frozenset[InstrumentKind]] = frozenset(
         {InstrumentKind.EQUITY, InstrumentKind.INDEX, InstrumentKind.FUTURE})
-    Params: ClassVar[type[DetectorParams]] = DetectorParams
     NEEDS_PROFILE: ClassVar[bool] = False
-
-    def __init__(self, params: DetectorParams | None = None) -> None:
-        self.params = params if params is not None else self.Params()
-
-    def new_state(self) -> dict[str, Any]:
-        """A fresh per-instrument state (JSON-able); stateless detectors keep ``{}``."""
-        return {}
 
     def on_bar(self, state: dict[str, Any], ctx: BarContext) -> Hit | None:
         """Look at one closed bar.

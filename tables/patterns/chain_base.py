@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from aion.tables.patterns.base import DetectorParams, Hit, InstrumentKind
+from aion.tables.patterns.base import DetectorParams, Hit, InstrumentKind, PatternDetector
 from aion.tables.records.chain import ChainSnapshot, OptionRow
 
 MS_PER_MIN = 60_000
@@ -185,25 +185,17 @@ class StraddleParams(DetectorParams):
             raise ValueError(f"stop_fraction must be > 0, got {self.stop_fraction}")
 
 
-class ChainDetector:
+class ChainDetector(PatternDetector):
     """Base of every chain pattern detector (see the module docstring).
 
     Subclasses set the class attributes and implement :meth:`on_snapshot`; a detector
-    with state overrides :meth:`new_state` and keeps its state JSON-able.
+    with state (one per underlying) overrides :meth:`new_state` and keeps it JSON-able.
     """
 
-    NAME: ClassVar[str] = ""
     CATEGORY: ClassVar[str] = "straddle"
     ACTION: ClassVar[str] = "SELL_STRADDLE"
     APPLIES_TO: ClassVar[frozenset[InstrumentKind]] = frozenset({InstrumentKind.CHAIN})
     Params: ClassVar[type[DetectorParams]] = StraddleParams
-
-    def __init__(self, params: DetectorParams | None = None) -> None:
-        self.params = params if params is not None else self.Params()
-
-    def new_state(self) -> dict[str, Any]:
-        """A fresh per-underlying state (JSON-able); stateless detectors keep ``{}``."""
-        return {}
 
     def on_snapshot(self, state: dict[str, Any], ctx: ChainContext) -> Hit | None:
         """Look at one chain snapshot.

@@ -84,9 +84,11 @@ class VolumeSpike(Detector):
         """The class docstring's definition, on one closed bar."""
         p: VolumeSpikeParams = self.params  # type: ignore[assignment]
         rv = ctx.rel_volume
-        z = ctx.move_sigmas(1)
         min_ratio = ctx.volume_threshold(p.min_ratio)
-        if rv is None or rv < min_ratio or z is None or abs(z) > p.max_sigma:
+        if rv is None or rv < min_ratio:
+            return None
+        z = ctx.move_sigmas(1)
+        if z is None or abs(z) > p.max_sigma:
             return None
         b = ctx.bar
         signal = (Signal.NEUTRAL if b.close == b.open else _direction(b.close > b.open))

@@ -148,7 +148,7 @@ class BarFeatures:
             return None
         out: list[float] = []
         after = self.vol_base
-        for row in reversed(list(self.bars)[-n:]):
+        for row in reversed(self.recent(n)):
             x = row.volume / row.multiplier if row.multiplier > 0 else row.volume
             before = (after - _VOL_ALPHA * x) / (1 - _VOL_ALPHA)
             if before <= 0 or row.multiplier <= 0:
@@ -159,7 +159,21 @@ class BarFeatures:
 
     def recent(self, n: int) -> list[BarRow]:
         """The last ``n`` bars (fewer if not held), oldest first."""
-        return list(self.bars)[-n:] if n > 0 else []
+        bars = self.bars
+        k = min(n, len(bars))
+        # Indexing near a deque's ends is O(1): no copy of the whole history per call.
+        return [bars[i] for i in range(len(bars) - k, len(bars))] if k > 0 else []
+
+    def ago(self, n: int) -> BarRow | None:
+        """The bar ``n`` bars back (1: the previous one), None if not held.
+
+        Args:
+            n: Bars back, >= 1.
+
+        Returns:
+            The bar, or None.
+        """
+        return self.bars[-n] if 0 < n <= len(self.bars) else None
 
     def update(self, row: BarRow, day: int) -> None:
         """Take a closed bar (after the detectors saw it).

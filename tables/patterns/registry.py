@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aion.tables.patterns.base import Detector, InstrumentKind
+from aion.tables.patterns.base import InstrumentKind, PatternDetector
 from aion.tables.patterns.chain_base import ChainDetector
 from aion.tables.patterns.core import (
     Breakout,
@@ -42,7 +42,7 @@ from aion.tables.patterns.straddle import (
 )
 from aion.tables.patterns.volume_profile import VpBreakout, VpNodeTest, VpPocRejection
 
-DETECTORS: tuple[type[Detector] | type[ChainDetector], ...] = (
+DETECTORS: tuple[type[PatternDetector], ...] = (
     VolumeSpike,
     VolumeBreakout,
     VolumePriceDivergence,
@@ -83,7 +83,7 @@ class PatternSpec:
         summary: One-line definition.
     """
 
-    detector: Detector | ChainDetector
+    detector: PatternDetector
     enabled: bool
     cooldown_ms: int
     applies_to: frozenset[InstrumentKind]

@@ -50,6 +50,7 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -365,37 +366,98 @@ def update(state: PendingValidations, event_ms: int, price: float,
         The windows this tick closed, in the order the alerts were opened and, per alert,
         by increasing length.
     """
-    if not state.pending or not (math.isfinite(price) and price > 0):
+    return [r for _, r in update_many(state, (event_ms,), (price,), config)]
+
+
+def update_many(state: PendingValidations, times_ms: Sequence[int], prices: Sequence[float],
+                config: ValidationConfig = DEFAULT_CONFIG) -> list[tuple[int, WindowResult]]:
+    """Advance every pending alert of the instrument by a run of ticks.
+
+    The same as :func:`update` tick by tick (so results never depend on how a run is cut),
+    but each alert walks the run on its own: between two window ends a tick only moves
+    the running figures, which stay in local variables.
+
+    Args:
+        state: The instrument's state (changed in place).
+        times_ms: The ticks' event times, epoch ms, in arrival order.
+        prices: Their last traded prices.
+        config: Parameters (the cost model is used).
+
+    Returns:
+        ``(tick index, window)`` per closed window, by tick index, then in the order the
+        alerts were opened, then by increasing length.
+    """
+    if not state.pending or not times_ms:
         return []
-    out: list[WindowResult] = []
+    found: list[tuple[int, int, WindowResult]] = []
     keep: list[_Pending] = []
-    for p in state.pending:
-        if p.entry_ms is None:
-            if event_ms <= p.alert.event_ms:
-                keep.append(p)
-                continue
-            if event_ms >= p.close_ms:
-                state.unentered += 1
-                continue
-            p.entry_ms, p.entry_price = event_ms, price
-            p.high = p.low = price
-            p.take(event_ms, price)
-            keep.append(p)
-            continue
-        if event_ms < p.last_ms:
-            keep.append(p)
-            continue
-        n = len(p.windows)
-        while p.next_window < n and p.end_ms(p.next_window) < event_ms:
-            out.append(p.close_window(config, at_session_end=False))
-        if p.next_window < n:
-            p.take(event_ms, price)
-            while p.next_window < n and p.end_ms(p.next_window) == event_ms:
-                out.append(p.close_window(config, at_session_end=False))
-        if p.next_window < n:
+    for k, p in enumerate(state.pending):
+        if _advance(state, p, k, times_ms, prices, config, found):
             keep.append(p)
     state.pending = keep
-    return out
+    found.sort(key=lambda x: (x[0], x[1]))  # stable: each alert's windows stay by length
+    return [(i, r) for i, _, r in found]
+
+
+def _advance(state: PendingValidations, p: _Pending, k: int, times: Sequence[int],
+             prices: Sequence[float], config: ValidationConfig,
+             found: list[tuple[int, int, WindowResult]]) -> bool:
+    """Walk one alert over a run of ticks; closed windows go to ``found`` as ``(i, k, r)``.
+
+    Returns:
+        Whether the alert is still pending.
+    """
+    n, i, a = len(times), 0, p.alert
+    if p.entry_ms is None:
+        while True:
+            if i == n:
+                return True
+            t, x = times[i], prices[i]
+            if t > a.event_ms and 0.0 < x < math.inf:
+                break
+            i += 1
+        if t >= p.close_ms:
+            state.unentered += 1
+            return False
+        p.entry_ms, p.entry_price, p.high, p.low = t, x, x, x
+        p.take(t, x)
+        i += 1
+    nw = len(p.windows)
+    d, stop, target = a.direction, a.stop, a.target
+    nxt = p.end_ms(p.next_window)
+    last_ms, last_price, hi, lo = p.last_ms, p.last_price, p.high, p.low
+    watch = d != 0 and p.touch is Touch.NEITHER
+    while i < n:
+        t, x = times[i], prices[i]
+        i += 1
+        if t < last_ms or not 0.0 < x < math.inf:
+            continue
+        if t < nxt:  # the common case: no window ends here
+            last_ms, last_price = t, x
+            if x > hi:
+                hi = x
+            elif x < lo:
+                lo = x
+            if watch:
+                if stop is not None and d * (x - stop) <= 0:
+                    p.touch, p.touch_ms, watch = Touch.STOP, t, False
+                elif target is not None and d * (x - target) >= 0:
+                    p.touch, p.touch_ms, watch = Touch.TARGET, t, False
+            continue
+        p.last_ms, p.last_price, p.high, p.low = last_ms, last_price, hi, lo
+        while p.next_window < nw and p.end_ms(p.next_window) < t:
+            found.append((i - 1, k, p.close_window(config, at_session_end=False)))
+        if p.next_window < nw:
+            p.take(t, x)
+            while p.next_window < nw and p.end_ms(p.next_window) == t:
+                found.append((i - 1, k, p.close_window(config, at_session_end=False)))
+        if p.next_window == nw:
+            return False
+        nxt = p.end_ms(p.next_window)
+        last_ms, last_price, hi, lo = p.last_ms, p.last_price, p.high, p.low
+        watch = d != 0 and p.touch is Touch.NEITHER
+    p.last_ms, p.last_price, p.high, p.low = last_ms, last_price, hi, lo
+    return True
 
 
 def finish(state: PendingValidations,

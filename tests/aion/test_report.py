@@ -25,7 +25,9 @@ from hypothesis import strategies as st
 
 from aion.cli import main
 from aion.report import ALL, ReportData, ReportOptions, pattern_summaries, render_html
+from aion.report.charts import success_chart
 from aion.report.html import write_report
+from aion.report.summary import PatternSummary, WindowSuccess
 from aion.tables.records import AlertRecord, BarClosed, Record, ValidationRecord
 from aion.tables.timeutil import NS_PER_MS, ist_wall_ns
 
@@ -459,3 +461,28 @@ def test_premium_alerts_are_listed_but_not_drawn_on_the_underlying() -> None:
     table = html[html.index('data-token="9"'):]
     # Listed in the instrument's table with its premium levels.
     assert "kow_signal_straddle" in table and "160.00" in table and "320.00" in table
+
+
+def test_success_chart_wraps_every_pattern_into_view() -> None:
+    """23 rows (the 22 patterns and the pool) wrap into panels of 8 within the chart's box."""
+    rows = [PatternSummary(f"p{k:02d}", 1, 0.5, {1: WindowSuccess(k % 3 + 1, 4),
+                                                 5: WindowSuccess(1, 2)}, 0.0, 0.0)
+            for k in range(23)]
+    chart = Doc(success_chart(rows))
+    box = chart.svgs[0].attrs
+    width, height = float(box["width"]), float(box["height"])
+    bars = chart.find("success-bar")
+    assert {b.attrs["data-pattern"] for b in bars} == {r.pattern for r in rows}
+    for b in bars:
+        x, y = float(b.attrs["x"]), float(b.attrs["y"])
+        assert x >= 0 and x + float(b.attrs["width"]) <= width
+        assert y >= 0 and y + float(b.attrs["height"]) <= height
+    # Three panels (8 + 8 + 7 patterns), each bar standing on its panel's baseline.
+    baselines = sorted({round(float(b.attrs["y"]) + float(b.attrs["height"]), 6)
+                        for b in bars})
+    assert len(baselines) == 3
+    per_panel = [{b.attrs["data-pattern"] for b in bars
+                  if round(float(b.attrs["y"]) + float(b.attrs["height"]), 6) == base}
+                 for base in baselines]
+    assert [len(p) for p in per_panel] == [8, 8, 7]
+    assert width < 1000  # a page's width: no sideways scrolling for twenty-odd patterns

@@ -7,6 +7,7 @@ that the percentages are exact decimal fractions of a 100 entry.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import pytest
@@ -27,6 +28,7 @@ from aion.tables.validation.forward import (
     open_validation,
     trade_date,
     update,
+    update_many,
 )
 
 TOKEN = 738561
@@ -285,11 +287,16 @@ class Expected:
 def reference(a: Alert, ticks: list[tuple[int, float]],
               windows: tuple[int, ...]) -> dict[int, Expected]:
     """Recompute each window of one alert from the whole tick path."""
-    valid = [(i, t, p) for i, (t, p) in enumerate(ticks) if p > 0 and p == p]
+    valid = [(i, t, p) for i, (t, p) in enumerate(ticks) if 0 < p < math.inf]
     close = CLOSE  # every generated alert is on 2025-01-15, before midnight IST
-    after = [x for x in valid if x[1] > a.event_ms]
-    if not after or after[0][1] >= close:
+    first = next((k for k, x in enumerate(valid) if x[1] > a.event_ms), None)
+    if first is None or valid[first][1] >= close:
         return {}
+    # From the entry on, a tick older than the last one taken is ignored.
+    after = []
+    for x in valid[first:]:
+        if not after or x[1] >= after[-1][1]:
+            after.append(x)
     _, te, e = after[0]
     out = {}
     for w in windows:
@@ -341,8 +348,9 @@ def check(r: WindowResult, a: Alert, x: Expected, closed_at: int | None) -> None
                                              rel=1e-9, abs=1e-12)
 
 
-STEPS = [0, 1, 499, 20_000, 59_999, 60_000, 60_001, 119_000, 300_000, 900_000]
+STEPS = [0, 1, 499, 20_000, 59_999, 60_000, 60_001, 119_000, 300_000, 900_000, -1, -30_000]
 PRICES = [97.0, 98.0, 99.0, 99.5, 100.0, 100.5, 101.0, 102.0, 103.0]
+BAD_PRICES = [0.0, -1.0, math.nan, math.inf]
 LEVELS = st.one_of(st.none(), st.sampled_from(PRICES))
 
 
@@ -352,8 +360,10 @@ def scenarios(draw: st.DrawFn) -> tuple[list[Alert], list[tuple[int, float]]]:
     n = draw(st.integers(0, 60))
     t, ticks = start, []
     for _ in range(n):
+        # Mostly forward in time and valid; now and then a late tick or a bad price.
         t += draw(st.sampled_from(STEPS))
-        ticks.append((t, draw(st.sampled_from(PRICES))))
+        bad = draw(st.integers(0, 9)) == 0
+        ticks.append((t, draw(st.sampled_from(BAD_PRICES if bad else PRICES))))
     alerts = []
     for k in range(draw(st.integers(1, 3))):
         # Alerts at a tick's time (the firing tick), between ticks, or before the first.
@@ -368,19 +378,32 @@ def scenarios(draw: st.DrawFn) -> tuple[list[Alert], list[tuple[int, float]]]:
 
 
 @settings(max_examples=400, deadline=None)
-@given(scenarios())
-def test_update_matches_brute_force(case: tuple[list[Alert], list[tuple[int, float]]]) -> None:
+@given(scenarios(), st.lists(st.integers(1, 20), max_size=8))
+def test_update_matches_brute_force(case: tuple[list[Alert], list[tuple[int, float]]],
+                                    runs: list[int]) -> None:
+    """Tick by tick (``update``) or in runs of any length (``update_many``): same windows,
+    closed by the same tick, in tick order, then alert order, then window length."""
     alerts, ticks = case
     windows = ValidationConfig().windows_min
     state = PendingValidations()
     for a in alerts:
         open_validation(state, a)
-    seen: dict[tuple[str, int], tuple[WindowResult, int | None]] = {}
-    for i, (t, p) in enumerate(ticks):
-        for r in update(state, t, p):
-            seen[(r.alert_id, r.window_min)] = (r, i)
-    for r in finish(state):
-        seen[(r.alert_id, r.window_min)] = (r, None)
+    closed: list[tuple[int | None, WindowResult]] = []
+    i = 0
+    for size in runs:  # the first runs through update_many, the rest tick by tick
+        chunk = ticks[i:i + size]
+        closed += [(i + j, r) for j, r in update_many(state, [t for t, _ in chunk],
+                                                      [p for _, p in chunk])]
+        i += len(chunk)
+    for k in range(i, len(ticks)):
+        closed += [(k, r) for r in update(state, *ticks[k])]
+    closed += [(None, r) for r in finish(state)]
+    seen = {(r.alert_id, r.window_min): (r, at) for at, r in closed}
+    assert len(seen) == len(closed)
+    rank = {a.alert_id: n for n, a in enumerate(alerts)}
+    order = [(math.inf if at is None else at, rank[r.alert_id], r.window_min)
+             for at, r in closed]
+    assert order == sorted(order)
     expected_keys = set()
     unentered = 0
     for a in alerts:
