@@ -17,13 +17,12 @@ import statistics
 import time
 from typing import Any
 
+from sample_inputs import load_sample_inputs
+
 import aion.agents.direct as direct
 from aion.agents.context import analytics_config, build_context, chain_alerting
-from aion.agents.daily_history import build_averages, load_daily_history
 from aion.config import Settings
 from aion.config.nse_calendar import NseCalendar
-from aion.streams.instruments import InstrumentMaster
-from aion.streams.sample import sample_daily_history_path, sample_session_path
 from aion.tables.chain import ChainInput, ChainParams, ChainState, offer
 from aion.tables.expiry import TradingCalendar
 from aion.tables.records import AlertRecord, ValidationRecord
@@ -36,9 +35,8 @@ def main() -> int:
     parser.add_argument("--partitions", type=int, default=4, help="tick partitions")
     args = parser.parse_args()
     settings = Settings.load()
-    path = sample_session_path(settings.cache_dir)
-    averages = build_averages(load_daily_history(sample_daily_history_path(settings.cache_dir)))
-    master = InstrumentMaster.from_csv(path.with_suffix(".instruments.csv"))
+    sample = load_sample_inputs(settings)
+    path, master, averages = sample.path, sample.master, sample.averages
     items: list[ChainInput] = []
 
     def spy(state: ChainState, item: ChainInput, *rest: Any) -> Any:

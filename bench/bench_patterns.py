@@ -23,13 +23,11 @@ import time
 
 from rich.console import Console
 from rich.table import Table
+from sample_inputs import load_sample_inputs
 
 from aion.agents.context import analytics_config
-from aion.agents.daily_history import build_averages, load_daily_history
 from aion.agents.direct import run_direct
 from aion.config import Settings
-from aion.streams.instruments import InstrumentMaster
-from aion.streams.sample import sample_daily_history_path, sample_session_path
 from aion.tables.records import AlertRecord, ValidationRecord
 
 
@@ -41,9 +39,8 @@ def main() -> int:
     args = parser.parse_args()
     console = Console()
     settings = Settings.load()
-    path = sample_session_path(settings.cache_dir)
-    averages = build_averages(load_daily_history(sample_daily_history_path(settings.cache_dir)))
-    master = InstrumentMaster.from_csv(path.with_suffix(".instruments.csv"))
+    sample = load_sample_inputs(settings)
+    path, master, averages = sample.path, sample.master, sample.averages
     configs = {
         "off": analytics_config(settings.with_overrides(patterns={"enabled": False}).get),
         "on": analytics_config(settings.get),

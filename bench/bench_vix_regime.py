@@ -17,15 +17,12 @@ from collections import Counter
 from pathlib import Path
 
 import yaml
+from sample_inputs import load_sample_inputs
 
-from aion.agents.backtest import instruments_csv_for
 from aion.agents.context import VIX_SYMBOL, analytics_config
-from aion.agents.daily_history import build_averages, load_daily_history
 from aion.agents.direct import run_direct
 from aion.config import Settings
 from aion.config.patterns import load_patterns
-from aion.streams.instruments import InstrumentMaster
-from aion.streams.sample import sample_daily_history_path, sample_session_path
 from aion.tables.records import AlertGreeks, AlertRecord
 
 
@@ -42,9 +39,8 @@ def main() -> int:
         registry.write_text(yaml.safe_dump({"patterns": blocks}))
         settings = Settings.load(env={"AION_PATTERNS__FILE": str(registry)})
         config = analytics_config(settings.get)
-    path = sample_session_path(settings.cache_dir)
-    base = build_averages(load_daily_history(sample_daily_history_path(settings.cache_dir)))
-    master = InstrumentMaster.from_csv(instruments_csv_for(path))
+    sample = load_sample_inputs(settings)
+    path, master, base = sample.path, sample.master, sample.averages
     for close in args.closes.split(","):
         averages = dict(base)
         if close != "none":

@@ -75,6 +75,11 @@ def _rejection(ctx: BarContext, level: float, min_sigma: float) -> tuple[bool, f
     return None
 
 
+def _stops(lv: ProfileLevels) -> list[float]:
+    """Where a node's move is expected to stop: every HVN and the POC, ascending."""
+    return sorted({*lv.hvn, lv.poc})
+
+
 def _next_level(levels: list[float], close: float, up: bool) -> float | None:
     """The nearest level strictly beyond the close in the move's direction."""
     beyond = [x for x in levels if (x > close if up else x < close)]
@@ -276,7 +281,6 @@ class VpNodeTest(_ProfileDetector):
             return None
         b = ctx.bar
         half = lv.tick_size / 2
-        stops = sorted({*lv.hvn, lv.poc})
         if rv >= ctx.volume_threshold(p.min_ratio):
             hvns = sorted((h for h in lv.hvn if abs(h - lv.poc) > half),
                           key=lambda h: (abs(h - b.close), h))
@@ -286,7 +290,7 @@ class VpNodeTest(_ProfileDetector):
                     up, dist = got
                     conf = bounded_confidence(_confidence(dist - p.min_sigma),
                                               _volume_bonus(rv, ctx.volume_threshold(p.min_ratio)))
-                    return _aimed_hit(ctx, up, conf, _next_level(stops, b.close, up),
+                    return _aimed_hit(ctx, up, conf, _next_level(_stops(lv), b.close, up),
                                       rv, node="hvn", level=node, distance_sigma=dist)
         z = ctx.move_sigmas(1)
         if rv < ctx.volume_threshold(p.lvn_ratio) or z is None or abs(z) < p.lvn_sigma:
@@ -298,6 +302,6 @@ class VpNodeTest(_ProfileDetector):
         node = max(crossed) if up else min(crossed)  # the last one run through
         conf = bounded_confidence(_confidence(abs(z) - p.lvn_sigma),
                                   _volume_bonus(rv, ctx.volume_threshold(p.lvn_ratio)))
-        return _aimed_hit(ctx, up, conf, _next_level(stops, b.close, up), rv, node="lvn",
+        return _aimed_hit(ctx, up, conf, _next_level(_stops(lv), b.close, up), rv, node="lvn",
                           level=node, move_sigma=z, crossed=len(crossed))
 
