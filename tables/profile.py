@@ -844,10 +844,14 @@ class VolumeProfile:
             # ProfileSnapshot.price gives it, without formatting a string.
             return row * units / scale
 
+        def prices(rows: list[int]) -> tuple[float, ...]:
+            # The same correctly rounded quotient, vectorised (rows and units are exact
+            # in float64, and IEEE division rounds correctly).
+            return tuple((np.asarray(rows, dtype=np.int64) * units / scale).tolist())
+
         return ProfileLevels(
             day=self.day, tick_size=self.tick_size, poc=price(poc), vah=price(va_high),
-            val=price(va_low), hvn=tuple(map(price, hvn)), lvn=tuple(map(price, lvn)),
-            total_volume=self.total)
+            val=price(va_low), hvn=prices(hvn), lvn=prices(lvn), total_volume=self.total)
 
     def _events(self, snap: ProfileSnapshot, t_ns: int) -> tuple[dict[str, Any], ...]:
         """POC-shift and value-area events of ``snap`` against the last publish."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from aion.tables.patterns.features import BarFeatures, BarRow
@@ -95,6 +95,10 @@ class BarContext:
     minute: int
     profile: ProfileLevels | None = None
     volume_threshold_multiplier: float = 1.0
+    # Figures several detectors derive from the same bar (window volume, moves in σ),
+    # computed once per bar. Keyed by (figure, bars).
+    memo: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False,
+                                              compare=False)
 
     @property
     def indicators(self) -> dict[str, Any]:
@@ -139,11 +143,15 @@ class BarContext:
 
     def move_sigmas(self, n: int = 1) -> float | None:
         """The ``n``-bar log move in local sigmas scaled by sqrt(n) (None while warming up)."""
+        key = ("move_sigmas", n)
+        if key in self.memo:
+            return self.memo[key]
         sigma = self.features.sigma
         back = self.features.ago(n)
-        if sigma is None or back is None or back.close <= 0 or self.bar.close <= 0:
-            return None
-        return math.log(self.bar.close / back.close) / (sigma * math.sqrt(n))
+        z = None if sigma is None or back is None or back.close <= 0 or self.bar.close <= 0 \
+            else math.log(self.bar.close / back.close) / (sigma * math.sqrt(n))
+        self.memo[key] = z
+        return z
 
 
 @dataclass(frozen=True, slots=True)

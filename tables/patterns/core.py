@@ -187,10 +187,12 @@ def _window_rel_volume(ctx: BarContext, bars: int) -> float | None:
     (:meth:`.features.BarFeatures.past_rel_volumes`): the window's own volume does not
     raise the level it is measured against. None while warming up.
     """
-    past = ctx.features.past_rel_volumes(bars - 1)
-    if past is None or ctx.rel_volume is None:
-        return None
-    return (sum(past) + ctx.rel_volume) / bars
+    key = ("window_rel_volume", bars)
+    if key not in ctx.memo:
+        past = ctx.features.past_rel_volumes(bars - 1)
+        ctx.memo[key] = None if past is None or ctx.rel_volume is None else \
+            (sum(past) + ctx.rel_volume) / bars
+    return ctx.memo[key]
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,9 @@ class BarFeatures:
     session_bars: int = 0
     or_high: float = 0.0
     or_low: float = 0.0
+    # ``bars`` as a list, made on the first read after a bar: a dozen detectors slice the
+    # same history at each close. Not state (``encode`` writes ``FIELDS`` and ``bars``).
+    _listed: list[BarRow] | None = field(default=None, repr=False, compare=False)
 
     FIELDS: ClassVar[tuple[str, ...]] = (
         "count", "atr", "tr_sum", "var", "returns", "vol_base", "day", "session_open",
@@ -158,11 +161,13 @@ class BarFeatures:
         return out[::-1]
 
     def recent(self, n: int) -> list[BarRow]:
-        """The last ``n`` bars (fewer if not held), oldest first."""
-        bars = self.bars
-        k = min(n, len(bars))
-        # Indexing near a deque's ends is O(1): no copy of the whole history per call.
-        return [bars[i] for i in range(len(bars) - k, len(bars))] if k > 0 else []
+        """The last ``n`` bars (fewer if not held), oldest first (a new list)."""
+        if n <= 0:
+            return []
+        listed = self._listed
+        if listed is None:
+            listed = self._listed = list(self.bars)
+        return listed[-n:]
 
     def ago(self, n: int) -> BarRow | None:
         """The bar ``n`` bars back (1: the previous one), None if not held.
@@ -211,6 +216,7 @@ class BarFeatures:
         self.vol_base = norm if self.count == 1 else (
             (1 - _VOL_ALPHA) * self.vol_base + _VOL_ALPHA * norm)
         self.bars.append(row)
+        self._listed = None
 
     def encode(self) -> dict[str, Any]:
         """JSON-able form (part of the ``patterns`` component)."""

@@ -391,12 +391,56 @@ def update_many(state: PendingValidations, times_ms: Sequence[int], prices: Sequ
         return []
     found: list[tuple[int, int, WindowResult]] = []
     keep: list[_Pending] = []
+    run = _Run.of(times_ms, prices)
     for k, p in enumerate(state.pending):
-        if _advance(state, p, k, times_ms, prices, config, found):
+        if (run is not None and p.entry_ms is not None and run.passes(p)) or \
+                _advance(state, p, k, times_ms, prices, config, found):
             keep.append(p)
     state.pending = keep
     found.sort(key=lambda x: (x[0], x[1]))  # stable: each alert's windows stay by length
     return [(i, r) for i, _, r in found]
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """A run of valid ticks in time order, summed up once for every entered alert."""
+
+    first_ms: int
+    last_ms: int
+    last_price: float
+    high: float
+    low: float
+
+    @classmethod
+    def of(cls, times: Sequence[int], prices: Sequence[float]) -> _Run | None:
+        """The summary, or None when a price is invalid or a tick is late (walk those)."""
+        if not all(0.0 < x < math.inf for x in prices) or \
+                any(b < a for a, b in itertools.pairwise(times)):
+            return None
+        return cls(times[0], times[-1], prices[-1], max(prices), min(prices))
+
+    def passes(self, p: _Pending) -> bool:
+        """Take the whole run into an entered alert at once, if nothing happens in it.
+
+        Nothing happens when every tick is taken (none older than the alert's last), no
+        window ends within the run, and no price can touch a level; then the running
+        figures move exactly as a tick-by-tick walk would move them.
+
+        Returns:
+            True if taken; False (alert unchanged) when the run needs the walk.
+        """
+        if self.first_ms < p.last_ms or self.last_ms >= p.end_ms(p.next_window):
+            return False
+        a = p.alert
+        if a.direction != 0 and p.touch is Touch.NEITHER:
+            far, near = (self.high, self.low) if a.direction > 0 else (self.low, self.high)
+            d = a.direction
+            if (a.stop is not None and d * (near - a.stop) <= 0) or \
+                    (a.target is not None and d * (far - a.target) >= 0):
+                return False
+        p.last_ms, p.last_price = self.last_ms, self.last_price
+        p.high, p.low = max(p.high, self.high), min(p.low, self.low)
+        return True
 
 
 def _advance(state: PendingValidations, p: _Pending, k: int, times: Sequence[int],

@@ -349,6 +349,8 @@ def check(r: WindowResult, a: Alert, x: Expected, closed_at: int | None) -> None
 
 
 STEPS = [0, 1, 499, 20_000, 59_999, 60_000, 60_001, 119_000, 300_000, 900_000, -1, -30_000]
+# Dense paths: many ticks inside one window, so whole runs pass without an event.
+DENSE_STEPS = [0, 1, 499, 3_000, 7_000, 20_000]
 PRICES = [97.0, 98.0, 99.0, 99.5, 100.0, 100.5, 101.0, 102.0, 103.0]
 BAD_PRICES = [0.0, -1.0, math.nan, math.inf]
 LEVELS = st.one_of(st.none(), st.sampled_from(PRICES))
@@ -358,10 +360,11 @@ LEVELS = st.one_of(st.none(), st.sampled_from(PRICES))
 def scenarios(draw: st.DrawFn) -> tuple[list[Alert], list[tuple[int, float]]]:
     start = draw(st.sampled_from([ms(9, 20), ms(14, 40), ms(15, 10), ms(15, 29)]))
     n = draw(st.integers(0, 60))
+    steps = draw(st.sampled_from([STEPS, DENSE_STEPS]))
     t, ticks = start, []
     for _ in range(n):
         # Mostly forward in time and valid; now and then a late tick or a bad price.
-        t += draw(st.sampled_from(STEPS))
+        t += draw(st.sampled_from(steps))
         bad = draw(st.integers(0, 9)) == 0
         ticks.append((t, draw(st.sampled_from(BAD_PRICES if bad else PRICES))))
     alerts = []
